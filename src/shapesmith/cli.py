@@ -1,0 +1,79 @@
+"""The command line: parse, call one function, render. Errors are one line on stderr, exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .errors import ShapesmithError
+
+FRAMEWORKS = ("torch", "keras", "keras2", "keras1", "tf", "onnx")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="shapesmith")
+def cli() -> None:
+    """Exact layer shapes for PyTorch, Keras, TensorFlow and ONNX, explained."""
+
+
+def _emit(result, as_json: bool, render) -> None:
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(render(), nl=False)
+
+
+@cli.command()
+@click.argument("layer_text", metavar="LAYER")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE", help="Input shape, batch dim included: '(None, 1, h, w)', 1x16x8820.")
+@click.option("--framework", "-f", type=click.Choice(FRAMEWORKS), help="The dialect, when the layer name is ambiguous.")
+@click.option("--explain", "-e", is_flag=True, help="Show the derivation of every axis.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def layer(layer_text: str, input_shape: str | None, framework: str | None, explain: bool, as_json: bool) -> None:
+    """The output shape of one LAYER, written as in its framework: nn.Conv2d(3, 8, 3, stride=2)."""
+    from .render.text import render_layer
+    from .trace import split_layers, trace
+
+    if len(split_layers(layer_text)) != 1:
+        raise ShapesmithError("`shapesmith layer` takes exactly one layer", fix="use `shapesmith trace` for a stack")
+    t = trace(layer_text, input_shape=input_shape, framework=framework)
+    _emit(t, as_json, lambda: render_layer(t, explain))
+
+
+@cli.command(name="trace")
+@click.argument("file", type=click.File("r"), default="-")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE", help="Input shape, batch dim included.")
+@click.option("--framework", "-f", type=click.Choice(FRAMEWORKS))
+@click.option("--explain", "-e", is_flag=True, help="Show the derivation of every axis.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def trace_cmd(file, input_shape: str | None, framework: str | None, explain: bool, as_json: bool) -> None:
+    """Shapes through a stack in FILE (or stdin), one layer per line."""
+    from .render.text import render_trace
+    from .trace import trace
+
+    t = trace(file.read(), input_shape=input_shape, framework=framework)
+    _emit(t, as_json, lambda: render_trace(t, explain))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="shapesmith", standalone_mode=False)
+    except ShapesmithError as err:
+        click.echo(f"error: {err}", err=True)
+        return 2
+    except click.ClickException as err:
+        click.echo(f"error: {err.format_message()}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        return 1
+    except Exception as err:  # noqa: BLE001 - the CLI never shows a traceback
+        click.echo(f"error: internal error ({type(err).__name__}: {err}); please report it with the command you ran",
+                   err=True)
+        return 70
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Dialects: each framework's text -> canonical ops. Detection picks the one that knows the name."""
+
+from __future__ import annotations
+
+import difflib
+
+from ..errors import ParseError
+from ..layer import Layer
+from . import keras, keras1, onnx, tf, torch
+from .base import Call, Dialect, parse_call
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (torch.DIALECT, keras.DIALECT, keras.DIALECT2, keras1.DIALECT,
+                                                     tf.DIALECT, onnx.DIALECT)}
+
+
+def detect(call: Call) -> Dialect:
+    """The dialect a call is written in: its prefix (``nn.``, ``tf.nn.``), else the one that knows
+    the name, preferring one whose own keywords appear (Keras 1's ``border_mode``)."""
+    known = [d for d in DIALECTS.values() if d.lookup(call) is not None]
+    prefixed = [d for d in known if d.owns_prefix(call)]
+    if prefixed:
+        known = prefixed
+    marked = [d for d in known if set(call.kwargs) & set(d.lookup(call).marker)]
+    if marked:
+        return marked[0]
+    if known:
+        return known[0]
+    names = sorted({n for d in DIALECTS.values() for n in d.specs})
+    close = difflib.get_close_matches(call.short, names, n=3)
+    raise ParseError(f"{call.name} is not a layer shapesmith knows",
+                     expected="a layer of PyTorch, Keras, Keras 1, TensorFlow or ONNX",
+                     fix=f"did you mean {' or '.join(close)}?" if close else "check the name, or pass --framework")
+
+
+def dialect(name: str) -> Dialect:
+    if name not in DIALECTS:
+        raise ParseError(f"unknown framework {name!r}", expected=f"one of {', '.join(DIALECTS)}")
+    return DIALECTS[name]
+
+
+def build_layer(text: str, framework: str | None = None) -> Layer:
+    call = parse_call(text)
+    return (dialect(framework) if framework else detect(call)).build(call)
+
+
+__all__ = ["DIALECTS", "build_layer", "detect", "dialect", "parse_call"]

@@ -1,0 +1,217 @@
+"""Keras 3 (``keras``) and tf.keras 2 (``keras2``): ``Conv2D(8, 3, strides=2, padding="same")``.
+
+Channels-last by default. Keras' own rules kept here: ``valid``/``same``/``causal``
+(causal: Conv1D only, ``d*(k-1)`` cells on the left), strides > 1 with dilation > 1 refused,
+and the transposed conv's two branches: ``output_padding=None`` gives ``i*s`` (same) or
+``i*s + max(eff - s, 0)`` (valid); an int gives ``(i-1)*s + eff + op`` (valid) or
+``(i-1)*s + eff - 2*(eff//2) + op`` (same), with ``op < strides``.
+"""
+
+from __future__ import annotations
+
+from .. import arith
+from ..dims import Dim
+from ..errors import ConfigError
+from ..layer import Layer
+from ..ops import SAME_UPPER, Conv, ConvTranspose, GlobalPool, Pool
+from .base import Call, Dialect, Spec, as_bool, as_choice, as_int, as_ints, as_shape_value, describe
+
+DIALECT = Dialect("keras", ("keras.layers", "layers", "keras.src.layers"), "Keras 3")
+DIALECT2 = Dialect("keras2", ("tf.keras.layers", "tensorflow.keras.layers", "tf_keras.layers"), "tf.keras 2")
+
+# Keyword arguments every Keras layer takes besides its own.
+COMMON = ("name", "dtype", "trainable", "autocast", "input_shape", "input_dim")
+COMMON2 = COMMON + ("batch_input_shape", "batch_size", "weights", "dynamic")
+IGNORED = ("activation", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+           "activity_regularizer", "kernel_constraint", "bias_constraint")
+
+
+def _tuple(value: object, rank: int, name: str, layer: str) -> tuple[int, ...]:
+    if isinstance(value, (tuple, list)) and len(value) != rank:
+        raise ConfigError(f"The `{name}` argument must be a tuple of {rank} integers. Received {name}={describe(value)}")
+    values = as_ints(value, rank, name, layer=layer)
+    if any(v <= 0 for v in values):
+        raise ConfigError(f"The `{name}` argument must be a tuple of {rank} integers. Received {name}={describe(value)}, "
+                          f"including values that do not satisfy `value > 0`", expected=f"{name} > 0")
+    return values
+
+
+def _channels_last(value: object, layer: str) -> bool:
+    if value is None:
+        return True
+    return as_choice(value, "data_format", ("channels_last", "channels_first"), layer) == "channels_last"
+
+
+def declared_input(framework: str, a: dict, type_name: str) -> tuple[tuple[Dim, ...] | None, tuple[str, ...]]:
+    """``input_shape=`` (batch excluded), ``input_dim=`` and, in Keras 2, ``batch_input_shape=``."""
+    if a.get("batch_input_shape") is not None:
+        return as_shape_value(a["batch_input_shape"], "batch_input_shape", type_name), ()
+    if a.get("input_shape") is not None:
+        shape = as_shape_value(a["input_shape"], "input_shape", type_name)
+        note = "input_shape excludes the batch dim: the layer sees (None, " + ", ".join(
+            "None" if d is None else str(d) for d in shape) + ")"
+        if framework == "keras":
+            note += "; Keras 3 prefers keras.Input(shape=...) as the first layer"
+        batch = a.get("batch_size")
+        return (batch if isinstance(batch, int) else None, *shape), (note,)
+    if a.get("input_dim") is not None:
+        return (None, as_int(a["input_dim"], "input_dim", minimum=1, layer=type_name)), ()
+    return None, ()
+
+
+def _conv(framework: str, rank: int, transposed: bool):
+    type_name = f"Conv{rank}DTranspose" if transposed else f"Conv{rank}D"
+
+    def build(call: Call, a: dict) -> Layer:
+        filters = a["filters"]
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ConfigError(f"Invalid value for argument `filters`. Expected a strictly positive value. "
+                              f"Received filters={describe(filters)}.")
+        kernel = _tuple(a["kernel_size"], rank, "kernel_size", type_name)
+        stride = _tuple(a["strides"], rank, "strides", type_name)
+        dilation = _tuple(a["dilation_rate"], rank, "dilation_rate", type_name)
+        allowed = ("valid", "same", "causal") if rank == 1 and not transposed else ("valid", "same")
+        padding = a["padding"].lower() if isinstance(a["padding"], str) else a["padding"]
+        if padding not in allowed:
+            raise ConfigError(f"The `padding` argument must be one of {set(allowed)}. Received: {describe(a['padding'])}")
+        groups = 1 if transposed else as_int(a["groups"], "groups", minimum=1, layer=type_name)
+        if filters % groups:
+            raise ConfigError(f"The number of filters must be evenly divisible by the number of groups. "
+                              f"Received: groups={groups}, filters={filters}.")
+        if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
+            raise ConfigError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                              f"Received: strides={stride} and dilation_rate={dilation}",
+                              fix="use strides=1 with dilation, or dilation_rate=1 with strides")
+        bias = as_bool(a["use_bias"], "use_bias", type_name)
+        channels_last = _channels_last(a["data_format"], type_name)
+        shape, notes = declared_input(framework, a, type_name)
+        notes = list(notes)
+        if transposed:
+            op, more = _transposed(a["output_padding"], filters, kernel, stride, dilation, padding, bias)
+            notes += more
+        else:
+            if padding == "same":
+                pads: tuple = (SAME_UPPER,) * rank
+            elif padding == "causal":
+                pads = ((arith.effective_kernel(kernel[0], dilation[0]) - 1, 0),)
+                notes.append(f"causal: d*(k - 1) = {pads[0][0]} cells of padding on the left only")
+            else:
+                pads = ((0, 0),) * rank
+            op = Conv(filters, kernel, stride, dilation, pads, None, groups, bias)
+        return Layer(framework, type_name, call.text, op, rank, channels_last=channels_last, notes=tuple(notes),
+                     name=_snake(type_name), declared_input=shape,
+                     back_sizes=_back_sizes(kernel, stride, dilation, padding) if transposed else None)
+
+    params = ("filters", "kernel_size", "strides", "padding") + (("output_padding",) if transposed else ()) + (
+        "data_format", "dilation_rate") + (() if transposed else ("groups",)) + ("activation", "use_bias") + IGNORED[1:]
+    defaults = dict(strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1, groups=1,
+                    use_bias=True, **{k: None for k in IGNORED})
+    common = COMMON2 if framework == "keras2" else COMMON
+    return Spec(type_name, params + common, {**defaults, **{k: None for k in common}}, build,
+                marker=("batch_input_shape",) if framework == "keras2" else ())
+
+
+def _transposed(output_padding: object, filters: int, kernel: tuple, stride: tuple, dilation: tuple,
+                padding: str, bias: bool) -> tuple[ConvTranspose, list[str]]:
+    rank = len(kernel)
+    effs = [arith.effective_kernel(k, d) for k, d in zip(kernel, dilation)]
+    if output_padding is None:
+        pads, out_pad = [], []
+        for eff, s in zip(effs, stride):
+            total = max(eff - s, 0) if padding == "same" else 0
+            pads.append((total // 2, total - total // 2))
+            out_pad.append(max(s - eff, 0))
+        rule = "o = i*s" if padding == "same" else "o = i*s + max(d*(k - 1) + 1 - s, 0)"
+        note = (f"output_padding=None, padding={padding!r}: Keras takes {rule} "
+                f"(output_padding={tuple(out_pad)}, padding={tuple(pads)} in the general formula)")
+        return ConvTranspose(filters, kernel, stride, dilation, tuple(pads), tuple(out_pad), None, 1, bias), [note]
+    out_pad = as_ints(output_padding, rank, "output_padding", minimum=0)
+    for axis, (op, s) in enumerate(zip(out_pad, stride)):
+        if op >= s:
+            raise ConfigError(f"`output_padding` must be strictly less than `strides` for all dimensions. "
+                              f"At dimension {axis}, `output_padding` is {op} but `strides` is {s}. "
+                              f"Received: output_padding={out_pad}, strides={stride}",
+                              fix="lower output_padding, or use output_padding=None")
+    pads = tuple((eff // 2, eff // 2) if padding == "same" else (0, 0) for eff in effs)
+    note = (f"output_padding={out_pad}, padding={padding!r}: Keras takes "
+            + ("o = (i - 1)*s + eff - 2*(eff//2) + op" if padding == "same" else "o = (i - 1)*s + eff + op"))
+    return ConvTranspose(filters, kernel, stride, dilation, pads, out_pad, None, 1, bias), [note]
+
+
+def _back_sizes(kernel: tuple, stride: tuple, dilation: tuple, padding: str):
+    """Sizes ``o`` whose Keras forward conv gives ``i`` (same: ``ceil(o/s) == i``; valid:
+    ``ceil((o - eff + 1)/s) == i``), each with the ``output_padding`` that yields it, if any."""
+    def back(op, spatial: tuple) -> list[list[tuple]]:
+        out = []
+        for i, k, s, d in zip(spatial, kernel, stride, dilation):
+            eff = arith.effective_kernel(k, d)
+            first = (i - 1) * s + 1 if padding == "same" else (i - 1) * s + eff
+            base = (i - 1) * s + (eff % 2 if padding == "same" else eff)  # the output_padding=0 size
+            none = i * s if padding == "same" else i * s + max(eff - s, 0)
+            axis = []
+            for j in range(s):
+                o = first + j
+                how = [f"output_padding={o - base}"] if isinstance(o - base, int) and 0 <= o - base < s else []
+                how += ["output_padding=None"] if o == none else []
+                axis.append((o, " or ".join(how)))
+            out.append(axis)
+        return out
+    return back
+
+
+def _pool(framework: str, rank: int, kind: str, type_name: str):
+    def build(call: Call, a: dict) -> Layer:
+        size = _tuple(a["pool_size"], rank, "pool_size", type_name)
+        stride = size if a["strides"] is None else _tuple(a["strides"], rank, "strides", type_name)
+        padding = as_choice(a["padding"], "padding", ("valid", "same"), type_name, fold_case=True)
+        pads = (SAME_UPPER,) * rank if padding == "same" else ((0, 0),) * rank
+        op = Pool(kind, size, stride, (1,) * rank, pads, count_include_pad=False)
+        shape, notes = declared_input(framework, a, type_name)
+        if padding == "same":
+            notes += ("padded cells are ignored (max over real cells, average divides by the real count)",)
+        return Layer(framework, type_name, call.text, op, rank, channels_last=_channels_last(a["data_format"], type_name),
+                     notes=notes, name=_snake(type_name), declared_input=shape)
+
+    common = COMMON2 if framework == "keras2" else COMMON
+    default_size = 2 if rank == 1 else (2,) * rank
+    params = ("pool_size", "strides", "padding", "data_format") + common
+    return Spec(type_name, params, {"pool_size": default_size, "strides": None, "padding": "valid",
+                                    "data_format": None, **{k: None for k in common}}, build)
+
+
+def _global(framework: str, rank: int, kind: str, type_name: str):
+    def build(call: Call, a: dict) -> Layer:
+        keepdims = as_bool(a["keepdims"], "keepdims", type_name)
+        shape, notes = declared_input(framework, a, type_name)
+        return Layer(framework, type_name, call.text, GlobalPool(kind, rank, keepdims), rank,
+                     channels_last=_channels_last(a["data_format"], type_name), notes=notes,
+                     name=_snake(type_name), declared_input=shape)
+
+    common = COMMON2 if framework == "keras2" else COMMON
+    return Spec(type_name, ("data_format", "keepdims") + common,
+                {"data_format": None, "keepdims": False, **{k: None for k in common}}, build)
+
+
+def _snake(type_name: str) -> str:
+    out = ""
+    for j, ch in enumerate(type_name):
+        if ch.isupper() and j and not type_name[j - 1].isupper() and not type_name[j - 1].isdigit():
+            out += "_"
+        out += ch.lower()
+    return out
+
+
+def _register(dialect: Dialect) -> None:
+    framework = dialect.name
+    for rank in (1, 2, 3):
+        for transposed in (False, True):
+            dialect.register(_conv(framework, rank, transposed))
+        for kind, long, short in (("max", "MaxPooling", "MaxPool"), ("avg", "AveragePooling", "AvgPool")):
+            spec = dialect.register(_pool(framework, rank, kind, f"{long}{rank}D"))
+            dialect.specs[f"{short}{rank}D"] = spec
+            glob = dialect.register(_global(framework, rank, kind, f"Global{long}{rank}D"))
+            dialect.specs[f"Global{short}{rank}D"] = glob
+
+
+_register(DIALECT)
+_register(DIALECT2)

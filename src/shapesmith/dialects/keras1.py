@@ -1,0 +1,3 @@
+from .base import Dialect
+
+DIALECT = Dialect("keras1", (), "Keras 1")

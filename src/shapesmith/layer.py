@@ -1,0 +1,99 @@
+"""A layer as a framework defines it: a canonical op plus its layout and the framework's own rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from .dims import Conditions, Dim, format_shape
+from .errors import ShapeMismatchError
+from .ops import OpResult, Step
+
+# A dialect's rule that depends on the input, run before the op's shape rule:
+# (op, batch, spatial) -> (op, notes, warnings). Keras 1's ignored output_shape, torch's
+# output_size and TF's output_shape live here.
+Adjust = Callable[[object, Dim, tuple], tuple[object, tuple[str, ...], tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class Layer:
+    framework: str
+    type: str
+    text: str
+    op: object
+    rank: int | None  # spatial axes it expects; None: any
+    channels_last: bool = False
+    allow_unbatched: bool = False
+    adjust: tuple[Adjust, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    name: str = ""
+    declared_input: tuple[Dim, ...] | None = None  # from input_shape= / batch_input_shape= / input_dim=
+    # Transposed convs: (op, input spatial) -> per axis, each size the forward conv maps back to the
+    # input, with the argument that picks it in this framework ("" when the framework cannot).
+    back_sizes: Callable[[object, tuple], list[list[tuple[Dim, str]]]] | None = None
+
+    def infer(self, shape: tuple[Dim, ...]) -> LayerResult:
+        batched = True
+        want = None if self.rank is None else self.rank + 2
+        if want is not None and len(shape) != want:
+            if self.allow_unbatched and len(shape) == want - 1:
+                batched = False
+            else:
+                layout = self.layout()
+                alt = f" (or {want - 1}-D without the batch dim)" if self.allow_unbatched else ""
+                raise ShapeMismatchError(
+                    f"received a {len(shape)}-D input {format_shape(shape)}",
+                    expected=f"a {want}-D input {layout}{alt}",
+                    fix=f"give the shape as {layout}, batch dim included")
+        if want is None and len(shape) < 3:
+            raise ShapeMismatchError(f"received a {len(shape)}-D input {format_shape(shape)}",
+                                     expected=f"a shape {self.layout()} with at least one spatial axis")
+        batch, rest = (shape[0], shape[1:]) if batched else (None, shape)
+        channels, spatial = (rest[-1], rest[:-1]) if self.channels_last else (rest[0], rest[1:])
+        for d in spatial:
+            if isinstance(d, int) and d < 1:
+                raise ShapeMismatchError(f"received spatial size {d} in {format_shape(shape)}",
+                                         expected="spatial sizes >= 1")
+        op, notes, warnings = self.op, list(self.notes), list(self.warnings)
+        for rule in self.adjust:
+            op, more_notes, more_warnings = rule(op, batch, spatial)
+            notes += more_notes
+            warnings += more_warnings
+        result: OpResult = op.infer(channels, tuple(spatial))
+        out_rest = (*result.spatial, result.channels) if self.channels_last else (result.channels, *result.spatial)
+        out = (batch, *out_rest) if batched else tuple(out_rest)
+        if not batched:
+            notes.append("unbatched input: no batch dim in or out")
+        params = op.param_count(channels) if isinstance(channels, int) else 0
+        return LayerResult(
+            layer=self, op=op, input_shape=tuple(shape), output_shape=out, params=params,
+            steps=result.steps, notes=tuple(notes) + result.notes, warnings=tuple(warnings),
+            conditions=result.conditions)
+
+    def alternatives(self, result: LayerResult) -> list[list[tuple[Dim, str]]]:
+        if self.back_sizes is None:
+            return []
+        spatial = result.input_shape[-self.rank - 1:-1] if self.channels_last else result.input_shape[-self.rank:]
+        return self.back_sizes(result.op, tuple(spatial))
+
+    def layout(self) -> str:
+        spatial = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(self.rank or 2, ["..."])
+        dims = ["N", *spatial, "C"] if self.channels_last else ["N", "C", *spatial]
+        return f"({', '.join(dims)})"
+
+    def with_op(self, op: object) -> Layer:
+        return replace(self, op=op)
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    layer: Layer
+    op: object
+    input_shape: tuple[Dim, ...]
+    output_shape: tuple[Dim, ...]
+    params: int
+    steps: tuple[Step, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    conditions: Conditions = field(default_factory=Conditions, compare=False)

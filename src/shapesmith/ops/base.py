@@ -1,0 +1,63 @@
+"""What every op returns: output channels and sizes, and the derivation per axis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..arith import Rule
+from ..dims import Conditions, Dim, Expr
+from ..errors import ShapeMismatchError
+
+SAME_UPPER = "SAME_UPPER"  # TF/Keras 'same', ONNX SAME_UPPER: the odd padding cell goes at the end
+SAME_LOWER = "SAME_LOWER"  # ONNX SAME_LOWER: the odd cell goes at the beginning
+
+Pad = "tuple[Dim, Dim] | str"
+
+
+def axis_names(rank: int) -> tuple[str, ...]:
+    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(rank, tuple(f"S{j}" for j in range(rank)))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One axis of a derivation: ``rule`` with ``values`` filled in gives ``result``."""
+
+    axis: str
+    rule: Rule
+    values: tuple[tuple[str, Dim], ...]
+    result: Dim
+    notes: tuple[str, ...] = ()
+
+    @property
+    def formula(self) -> str:
+        return self.rule.formula
+
+    @property
+    def filled(self) -> str:
+        return self.rule.filled(**dict(self.values))
+
+    def to_dict(self) -> dict:
+        from ..dims import dim_to_json
+        return {"axis": self.axis, "rule": self.rule.name, "formula": self.formula,
+                "filled": self.filled, "result": dim_to_json(self.result), "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
+class OpResult:
+    channels: Dim
+    spatial: tuple[Dim, ...]
+    steps: tuple[Step, ...] = ()
+    notes: tuple[str, ...] = ()
+    conditions: Conditions = field(default_factory=Conditions, compare=False)
+
+
+def positive_output(step: Step, conditions: Conditions, what: str, fix: str) -> None:
+    """Every output size must be >= 1: an int is checked now, a symbolic one becomes a condition."""
+    o = step.result
+    if isinstance(o, int):
+        if o < 1:
+            raise ShapeMismatchError(
+                f"axis {step.axis}: {step.rule.name}: {step.filled} = {o}, {what}",
+                expected="an output size >= 1", fix=fix)
+    elif isinstance(o, Expr):
+        conditions.require(o, 1)

@@ -1,0 +1,1 @@
+"""Renderers over results: text for people, JSON for programs. Nothing here computes shapes."""

@@ -1,0 +1,82 @@
+"""Text for people: a Keras-summary-like table, and per-axis derivations with the numbers in."""
+
+from __future__ import annotations
+
+import io
+
+from ..dims import format_dim, format_shape
+from ..layer import LayerResult
+from ..trace import Trace
+
+TITLES = {"torch": "PyTorch", "keras": "Keras 3", "keras2": "tf.keras 2", "keras1": "Keras 1",
+          "tf": "TensorFlow", "onnx": "ONNX"}
+
+
+def _shape(shape) -> str:
+    if isinstance(shape, list):
+        return ", ".join(format_shape(s) for s in shape)
+    return format_shape(shape)
+
+
+def render_layer(t: Trace, explain: bool = False) -> str:
+    """One layer: input, output, params; with ``explain`` the derivation of every axis."""
+    r = t.layers[0]
+    lines = [f"{TITLES[t.framework]}: {r.layer.text}",
+             f"  input   {_shape(r.input_shape)}",
+             f"  output  {_shape(r.output_shape)}",
+             f"  params  {r.params:,}"]
+    lines += _details(t, r, explain)
+    return "\n".join(lines) + "\n"
+
+
+def _details(t: Trace, r: LayerResult, explain: bool) -> list[str]:
+    lines: list[str] = []
+    if explain:
+        for step in r.steps:
+            lines.append(f"  {step.axis}: {step.rule.name}: o = {step.formula}")
+            lines.append(f"     = {step.filled} = {format_dim(step.result)}")
+            lines += [f"     {note}" for note in step.notes]
+        for axis, sizes in zip([st.axis for st in r.steps], r.layer.alternatives(r)):
+            picks = ", ".join(f"{format_dim(o)} ({how})" if how else f"{format_dim(o)} (cannot be picked)"
+                              for o, how in sizes)
+            i = [v for k, v in r.steps[[st.axis for st in r.steps].index(axis)].values if k == "i"][0]
+            lines.append(f"  {axis}: sizes the forward conv maps back to {format_dim(i)}: {picks}")
+    lines += [f"  note: {n}" for n in r.notes]
+    if t.constraints:
+        lines.append(f"  valid when: {', '.join(t.constraints)}")
+    lines += [f"  warning: {w}" for w in r.warnings]
+    return lines
+
+
+def render_trace(t: Trace, explain: bool = False) -> str:
+    """A table like Keras ``model.summary()``; notes, derivations and conditions under it."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("Layer (type)")
+    table.add_column("Output Shape")
+    table.add_column("Param #", justify="right")
+    for name, r in zip(t.names, t.layers):
+        table.add_row(f"{name} ({r.layer.type})", _shape(r.output_shape), f"{r.params:,}")
+    out = io.StringIO()
+    console = Console(file=out, width=120, color_system=None, highlight=False, soft_wrap=True)
+    console.print(f"{TITLES[t.framework]}, input {_shape(t.input_shape)}")
+    console.print(table)
+    console.print(f"Total params: {t.params:,}")
+    text = out.getvalue()
+    lines: list[str] = []
+    for name, r in zip(t.names, t.layers):
+        detail = _details(_without_constraints(t), r, explain)
+        if detail:
+            lines.append(f"{name} ({r.layer.type}): {r.layer.text}")
+            lines += detail
+    if t.constraints:
+        lines.append(f"valid when: {', '.join(t.constraints)}")
+    return text + ("\n".join(lines) + "\n" if lines else "")
+
+
+def _without_constraints(t: Trace) -> Trace:
+    from dataclasses import replace
+    return replace(t, constraints=())
