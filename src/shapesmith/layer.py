@@ -60,7 +60,13 @@ class Layer:
             op, more_notes, more_warnings = rule(op, batch, spatial)
             notes += more_notes
             warnings += more_warnings
-        result: OpResult = op.infer(channels, tuple(spatial))
+        try:
+            result: OpResult = op.infer(channels, tuple(spatial))
+        except ShapeMismatchError as err:
+            if not batched:
+                err.what = f"read as an unbatched input {self.layout().replace('N, ', '')}: {err.what}"
+                err.args = (err._compose(),)
+            raise
         out_rest = (*result.spatial, result.channels) if self.channels_last else (result.channels, *result.spatial)
         out = (batch, *out_rest) if batched else tuple(out_rest)
         if not batched:
