@@ -9,6 +9,8 @@ and the transposed conv's two branches: ``output_padding=None`` gives ``i*s`` (s
 
 from __future__ import annotations
 
+import re
+
 from .. import arith
 from ..dims import Dim
 from ..errors import ConfigError
@@ -17,7 +19,10 @@ from ..ops import SAME_UPPER, Conv, ConvTranspose, GlobalPool, Pool
 from .base import Call, Dialect, Spec, as_bool, as_choice, as_int, as_ints, as_shape_value, describe
 
 DIALECT = Dialect("keras", ("keras.layers", "layers", "keras.src.layers"), "Keras 3")
-DIALECT2 = Dialect("keras2", ("tf.keras.layers", "tensorflow.keras.layers", "tf_keras.layers"), "tf.keras 2")
+# tf.keras 2 code also reads ``from tensorflow.keras import layers`` and, with standalone Keras 2,
+# ``keras.layers.Conv2D``: those prefixes are shared with Keras 3, which detection prefers.
+DIALECT2 = Dialect("keras2", ("tf.keras.layers", "tensorflow.keras.layers", "tf_keras.layers", "keras.layers",
+                              "layers"), "tf.keras 2")
 
 # Keyword arguments every Keras layer takes besides its own.
 COMMON = ("name", "dtype", "trainable", "autocast", "input_shape", "input_dim")
@@ -37,9 +42,11 @@ def _tuple(value: object, rank: int, name: str, layer: str) -> tuple[int, ...]:
 
 
 def _channels_last(value: object, layer: str) -> bool:
+    """Keras 2 and 3 lower-case ``data_format`` (``standardize_data_format`` / ``normalize_data_format``)."""
     if value is None:
         return True
-    return as_choice(value, "data_format", ("channels_last", "channels_first"), layer) == "channels_last"
+    return as_choice(value, "data_format", ("channels_last", "channels_first"), layer,
+                     fold_case=True) == "channels_last"
 
 
 def declared_input(framework: str, a: dict, type_name: str) -> tuple[tuple[Dim, ...] | None, tuple[str, ...]]:
@@ -63,6 +70,7 @@ def _conv(framework: str, rank: int, transposed: bool):
     type_name = f"Conv{rank}DTranspose" if transposed else f"Conv{rank}D"
 
     def build(call: Call, a: dict) -> Layer:
+        _positional(call, type_name, len(params))
         filters = a["filters"]
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ConfigError(f"Invalid value for argument `filters`. Expected a strictly positive value. "
@@ -74,7 +82,12 @@ def _conv(framework: str, rank: int, transposed: bool):
         padding = a["padding"].lower() if isinstance(a["padding"], str) else a["padding"]
         if padding not in allowed:
             raise ConfigError(f"The `padding` argument must be one of {set(allowed)}. Received: {describe(a['padding'])}")
-        groups = 1 if transposed else as_int(a["groups"], "groups", minimum=1, layer=type_name)
+        if transposed:
+            groups = 1
+        elif framework == "keras2" and a["groups"] in (0, None):
+            groups = 1  # tf.keras 2 Conv.__init__: ``self.groups = groups or 1``
+        else:
+            groups = as_int(a["groups"], "groups", minimum=1, layer=type_name)
         if filters % groups:
             raise ConfigError(f"The number of filters must be evenly divisible by the number of groups. "
                               f"Received: groups={groups}, filters={filters}.")
@@ -87,6 +100,12 @@ def _conv(framework: str, rank: int, transposed: bool):
         shape, notes = declared_input(framework, a, type_name)
         notes = list(notes)
         if transposed:
+            if framework == "keras2" and rank == 3 and any(d > 1 for d in dilation):
+                # tf.keras 2.15 Conv3DTranspose passes no dilation to deconv_output_length nor to
+                # tf.nn.conv3d_transpose: the layer is computed as if dilation_rate were 1.
+                notes.append(f"tf.keras 2 Conv3DTranspose ignores dilation_rate={dilation}: the shape (and the "
+                             f"computation) use dilation_rate=(1, 1, 1)")
+                dilation = (1,) * rank
             op, more = _transposed(a["output_padding"], filters, kernel, stride, dilation, padding, bias)
             notes += more
         else:
@@ -102,13 +121,18 @@ def _conv(framework: str, rank: int, transposed: bool):
                      name=_snake(type_name), declared_input=shape,
                      back_sizes=_back_sizes(kernel, stride, dilation, padding) if transposed else None)
 
-    params = ("filters", "kernel_size", "strides", "padding") + (("output_padding",) if transposed else ()) + (
-        "data_format", "dilation_rate") + (() if transposed else ("groups",)) + ("activation", "use_bias") + IGNORED[1:]
+    if not transposed:
+        middle: tuple[str, ...] = ("data_format", "dilation_rate", "groups")
+    elif rank == 3 and framework == "keras":
+        middle = ("data_format", "output_padding", "dilation_rate")  # Keras 3 moved data_format first here
+    else:
+        middle = ("output_padding", "data_format", "dilation_rate")
+    params = ("filters", "kernel_size", "strides", "padding") + middle + ("activation", "use_bias") + IGNORED[1:]
     defaults = dict(strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1, groups=1,
                     use_bias=True, **{k: None for k in IGNORED})
     common = COMMON2 if framework == "keras2" else COMMON
     return Spec(type_name, params + common, {**defaults, **{k: None for k in common}}, build,
-                marker=("batch_input_shape",) if framework == "keras2" else ())
+                marker=_marker(framework))
 
 
 def _transposed(output_padding: object, filters: int, kernel: tuple, stride: tuple, dilation: tuple,
@@ -161,8 +185,15 @@ def _back_sizes(kernel: tuple, stride: tuple, dilation: tuple, padding: str):
 
 def _pool(framework: str, rank: int, kind: str, type_name: str):
     def build(call: Call, a: dict) -> Layer:
+        _positional(call, type_name, 5 if framework == "keras" else 4)  # Keras 3 added `name`
         size = _tuple(a["pool_size"], rank, "pool_size", type_name)
         stride = size if a["strides"] is None else _tuple(a["strides"], rank, "strides", type_name)
+        # Keras 3 keeps ``padding`` as written: compute_output_shape (so every functional or
+        # Sequential model) refuses "SAME"; tf.keras 2's normalize_padding lower-cases it.
+        if framework == "keras" and isinstance(a["padding"], str) and a["padding"].lower() in ("valid", "same") \
+                and a["padding"] != a["padding"].lower():
+            raise ConfigError(f"Argument `padding` must be either 'valid' or 'same'. Received: padding={a['padding']}",
+                              fix=f"write padding={a['padding'].lower()!r} (Keras 3 pooling layers are case-sensitive)")
         padding = as_choice(a["padding"], "padding", ("valid", "same"), type_name, fold_case=True)
         pads = (SAME_UPPER,) * rank if padding == "same" else ((0, 0),) * rank
         op = Pool(kind, size, stride, (1,) * rank, pads, count_include_pad=False)
@@ -175,12 +206,15 @@ def _pool(framework: str, rank: int, kind: str, type_name: str):
     common = COMMON2 if framework == "keras2" else COMMON
     default_size = 2 if rank == 1 else (2,) * rank
     params = ("pool_size", "strides", "padding", "data_format") + common
-    return Spec(type_name, params, {"pool_size": default_size, "strides": None, "padding": "valid",
-                                    "data_format": None, **{k: None for k in common}}, build)
+    defaults = {"strides": None, "padding": "valid", "data_format": None, **{k: None for k in common}}
+    if not (framework == "keras" and kind == "avg"):  # Keras 3 AveragePoolingND has no default pool_size
+        defaults["pool_size"] = default_size
+    return Spec(type_name, params, defaults, build, marker=_marker(framework))
 
 
 def _global(framework: str, rank: int, kind: str, type_name: str):
     def build(call: Call, a: dict) -> Layer:
+        _positional(call, type_name, 2)
         keepdims = as_bool(a["keepdims"], "keepdims", type_name)
         shape, notes = declared_input(framework, a, type_name)
         return Layer(framework, type_name, call.text, GlobalPool(kind, rank, keepdims), rank,
@@ -189,16 +223,29 @@ def _global(framework: str, rank: int, kind: str, type_name: str):
 
     common = COMMON2 if framework == "keras2" else COMMON
     return Spec(type_name, ("data_format", "keepdims") + common,
-                {"data_format": None, "keepdims": False, **{k: None for k in common}}, build)
+                {"data_format": None, "keepdims": False, **{k: None for k in common}}, build,
+                marker=_marker(framework))
+
+
+def _positional(call: Call, type_name: str, limit: int) -> None:
+    """The constructors end in ``**kwargs``: only their named parameters can be positional
+    (``name`` and the other common arguments are keyword-only, except Keras 3 pooling's ``name``)."""
+    if len(call.args) > limit:
+        raise ConfigError(f"{type_name}.__init__() takes at most {limit} positional arguments but "
+                          f"{len(call.args)} were given", fix="pass the extra arguments by keyword")
+
+
+def _marker(framework: str) -> tuple[str, ...]:
+    """Keywords that only tf.keras 2 spells: they pick keras2 when the framework is detected."""
+    return ("batch_input_shape",) if framework == "keras2" else ()
 
 
 def _snake(type_name: str) -> str:
-    out = ""
-    for j, ch in enumerate(type_name):
-        if ch.isupper() and j and not type_name[j - 1].isupper() and not type_name[j - 1].isdigit():
-            out += "_"
-        out += ch.lower()
-    return out
+    """Keras' default layer name, ``keras.src.utils.naming.to_snake_case`` (also tf.keras 2's
+    ``generic_utils.to_snake_case``): ``Conv2DTranspose`` -> ``conv2d_transpose``."""
+    name = re.sub(r"\W+", "", type_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _register(dialect: Dialect) -> None:

@@ -86,11 +86,20 @@ def _conv(transposed: bool):
         notes = [] if weight is not None else [f"the channels come from W; give W=(...) to know them"]
         if not transposed:
             c_out, c_in = (weight[0], weight[1] * group) if weight else (None, None)
+            if c_out is not None and c_out % group:
+                raise ConfigError(f"{op_name}: W={format_shape(weight)} has {c_out} output channels, not divisible by "
+                                  f"group={group}", expected="W.shape[0] % group == 0")
             op = Conv(c_out, kernel, strides, dilations, pads, c_in, group, bias)
             return Layer("onnx", op_name, call.text, _Unknown(op) if weight is None else op, rank,
                          notes=tuple(notes), name=op_name)
         out_pad = (0,) * rank if a["output_padding"] is None else _ints(
             a["output_padding"], rank, "output_padding", op_name, minimum=0)
+        for j, (p, s_) in enumerate(zip(out_pad, strides)):
+            # onnxruntime checks output_padding < max(stride, dilation), and then that the forward conv of the
+            # output gives back the input, which holds only for output_padding < stride.
+            if p >= s_:
+                raise ConfigError(f"{op_name}: output_padding[{j}]={p} must be smaller than strides[{j}]={s_}",
+                                  fix=f"use output_padding in 0..{s_ - 1} (or output_shape=[...])")
         c_in, c_out = (weight[0], weight[1] * group) if weight else (None, None)
         target = a["output_shape"]
         if target is not None:
@@ -131,6 +140,13 @@ def _resolve_transposed(target: tuple | None, auto: str | None):
             if not isinstance(total, int):
                 raise ShapeMismatchError(f"the padding for output size {o} depends on the input size {i}",
                                          fix="give the input size or output_shape as numbers")
+            if target is not None and o - arith.effective_kernel(k, d) >= i * s:
+                raise ShapeMismatchError(
+                    f"output_shape {o} is too large for input size {i}: a forward conv of it gives "
+                    f"{(o - arith.effective_kernel(k, d)) // s + 1}, not {i}",
+                    fix=f"use output_shape <= {i * s + arith.effective_kernel(k, d) - 1}")
+            if target is None:  # SAME_*: onnxruntime and onnx shape inference clamp a negative total pad to 0,
+                total = max(total, 0)  # so the output is min(i*s, s*(i - 1) + op + eff)
             small, big = total // 2, total - total // 2
             pads.append((small, big) if auto == "SAME_UPPER" else (big, small))
         new = ConvTranspose(inner.out_channels, inner.kernel, inner.stride, inner.dilation, tuple(pads),
@@ -166,6 +182,10 @@ def _pool(kind: str):
         rank = _rank(a, None, op_name)
         kernel, strides, dilations = _common(a, rank, op_name)
         pads = _pads(a, rank, op_name)
+        for p, k in zip(pads, kernel):
+            if not isinstance(p, str) and max(p) >= k:
+                raise ConfigError(f"{op_name}: pads={list(a['pads'])} has a pad >= kernel_shape={list(kernel)}",
+                                  expected="each pad smaller than its kernel size (onnxruntime: pad < kernel)")
         ceil_mode = bool(as_int(a["ceil_mode"], "ceil_mode", minimum=0, layer=op_name))
         include = bool(as_int(a.get("count_include_pad", 0), "count_include_pad", minimum=0, layer=op_name))
         notes = ("a second output, Indices, has the same shape",) if kind == "max" else ()

@@ -90,7 +90,8 @@ def _conv(rank: int):
         kernel, c_in, c_out = filt[:rank], filt[rank], filt[rank + 1]
         stride = _per_axis(a["strides" if rank > 1 else "stride"], rank, "strides", op_name, channels_last)
         dilation = _per_axis(a["dilations"] or 1, rank, "dilations", op_name, channels_last)
-        pads = _padding(a["padding"], rank, op_name, channels_last, allow_explicit=rank > 1)
+        # Only the Conv2D op takes EXPLICIT padding (Conv3D's attr is "SAME"/"VALID"; conv1d passes a string)
+        pads = _padding(a["padding"], rank, op_name, channels_last, allow_explicit=rank == 2)
         conv = Conv(c_out, kernel, stride, dilation, pads, c_in, 1, bias=False)
         return Layer("tf", op_name, call.text, conv, rank, channels_last=channels_last, name=op_name,
                      declared_input=_declared(a, op_name), notes=("filters are (*kernel, C_in, C_out); no bias",))
@@ -109,7 +110,9 @@ def _conv_transpose(rank: int):
         kernel, c_out, c_in = filt[:rank], filt[rank], filt[rank + 1]
         stride = _per_axis(a["strides"], rank, "strides", op_name, channels_last)
         dilation = _per_axis(a["dilations"] or 1, rank, "dilations", op_name, channels_last)
-        pads = _padding(a["padding"], rank, op_name, channels_last)
+        # conv2d_transpose converts explicit pads for Conv2DBackpropInput; conv1d_transpose and
+        # Conv3DBackpropInputV2 take only "SAME"/"VALID"
+        pads = _padding(a["padding"], rank, op_name, channels_last, allow_explicit=rank == 2)
         target = as_shape_value(a["output_shape"], "output_shape", op_name)
         if len(target) != rank + 2:
             raise ConfigError(f"{op_name}: output_shape={format_shape(target)} has {len(target)} dims",
@@ -119,15 +122,30 @@ def _conv_transpose(rank: int):
             raise ConfigError(f"{op_name}: output_shape has {out_channels} channels but filters has {c_out}",
                               expected="output_shape's channel dim == filters.shape[-2]")
         spatial_target = target[1:-1] if channels_last else target[2:]
+        adjusts = (_output_shape(spatial_target, pads, op_name),)
+        if isinstance(target[0], int):
+            adjusts = (_same_batch(target[0], op_name),) + adjusts
         op = ConvTranspose(c_out, kernel, stride, dilation, ((0, 0),) * rank, (0,) * rank, c_in, 1, bias=False)
         return Layer("tf", op_name, call.text, op, rank, channels_last=channels_last, name=op_name,
-                     declared_input=_declared(a, op_name), adjust=(_output_shape(spatial_target, pads, op_name),),
+                     declared_input=_declared(a, op_name), adjust=adjusts,
                      notes=("filters are (*kernel, C_out, C_in); no bias",),
                      back_sizes=_back_sizes(pads))
 
     params = ("input", "filters", "output_shape", "strides", "padding", "data_format", "dilations", "name")
     return Spec(op_name, params, {"input": None, "padding": "SAME", "data_format": None, "dilations": None,
                                   "name": None}, build)
+
+
+def _same_batch(target_batch: int, op_name: str):
+    """TF's backprop-input ops need output_shape's batch to equal the input's."""
+    def adjust(op: ConvTranspose, batch, spatial):
+        if isinstance(batch, int) and batch != target_batch:
+            raise ShapeMismatchError(
+                f"{op_name}: output_shape has batch {target_batch} but the input has batch {batch}; TF fails "
+                f"(input and out_backprop must have the same batch size)",
+                expected=f"output_shape[0] == {batch}", fix=f"set output_shape's batch dim to {batch}")
+        return op, (), ()
+    return adjust
 
 
 def forward_range(i: Dim, k: int, s: int, d: int, pad) -> tuple[Dim, Dim]:
@@ -201,7 +219,12 @@ def _pool(rank: int | None, kind: str, op_name: str):
         channels_last = _layout(a, r, op_name)
         size = _per_axis(a["ksize"], r, "ksize", op_name, channels_last)
         stride = _per_axis(a["strides"], r, "strides", op_name, channels_last)
-        pads = _padding(a["padding"], r, op_name, channels_last, allow_explicit=kind == "max")
+        pads = _padding(a["padding"], r, op_name, channels_last, allow_explicit=kind == "max" and r < 3)
+        for axis, (k, pad) in enumerate(zip(size, pads)):
+            if pad != SAME_UPPER and max(pad) > k:
+                raise ConfigError(f"{op_name}: explicit padding {pad} on spatial axis {axis} is larger than the "
+                                  f"window {k}; TF: the size of the paddings cannot be greater than the sliding "
+                                  f"window size", expected=f"pads <= {k}")
         notes = ("SAME: padded cells are ignored",) if pads and pads[0] == SAME_UPPER else ()
         return Layer("tf", op_name, call.text, Pool(kind, size, stride, (1,) * r, pads, count_include_pad=False), r,
                      channels_last=channels_last, name=op_name, declared_input=declared, notes=notes)

@@ -1,43 +1,167 @@
 """PyTorch: ``nn.Conv2d(3, 8, 3, stride=2)``, channels-first, unbatched input allowed.
 
 PyTorch's own rules kept here: ``padding='same'`` (left ``total//2``, extra on the right,
-refused with a stride), ``padding_mode`` limits, ``output_padding < stride or < dilation``,
-``forward(x, output_size=...)`` and its valid range, and the pooling pad limits.
+refused with a stride), ``padding_mode`` (``F.pad`` then an unpadded conv: reflect needs
+pad < size, circular pad <= size, negative pads crop), ``output_padding < stride or < dilation``,
+``forward(x, output_size=...)`` and its valid range, the pooling pad limit (``pad <= kernel//2``),
+and the one-element sequences torch's C++ ops expand to every axis (``stride=(2,)``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
+from functools import partial
+
 from .. import arith
 from ..dims import Expr, format_shape
 from ..errors import ConfigError, ShapeMismatchError
-from ..layer import Layer
+from ..layer import Layer, LayerResult
 from ..ops import Conv, ConvTranspose, Pool
-from .base import Call, Dialect, Spec, as_bool, as_choice, as_int, as_ints, describe
+from ..ops.base import axis_names
+from .base import Call, Dialect, Spec, as_bool, as_int, as_ints, describe
 
 DIALECT = Dialect("torch", ("torch.nn", "nn", "torch.nn.modules"), "PyTorch")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _padding(value: object, rank: int, kernel: tuple, dilation: tuple, stride: tuple, layer: str
-             ) -> tuple[tuple[int, int], ...]:
+@dataclass(frozen=True)
+class TorchLayer(Layer):
+    """A layer with rules that depend on whether the input has its batch dim (``output_size``
+    may include the leading dims, ``F.pad`` supports only some pad lengths per input rank).
+    Each rule is ``(op, batch, spatial, *, batched) -> (op, notes, warnings)``."""
+
+    batched_rules: tuple = ()
+
+    def infer(self, shape: tuple) -> LayerResult:
+        if not self.batched_rules:
+            return Layer.infer(self, shape)
+        batched = len(shape) != (self.rank or 0) + 1  # any other length is refused by Layer.infer
+        rules = tuple(partial(rule, batched=batched) for rule in self.batched_rules)
+        return Layer.infer(replace(self, adjust=rules + self.adjust, batched_rules=()), shape)
+
+
+@dataclass(frozen=True)
+class PaddedConv(Conv):
+    """A conv after ``F.pad(x, pads, mode)`` (torch's non-zeros ``padding_mode``): ``padding``
+    holds the ``F.pad`` amounts (negative crops). Reflect needs each pad < the input size,
+    circular each pad <= it (it wraps around at most once)."""
+
+    padding_mode: str = "reflect"
+    channel_pad: int = 0  # a padding tuple longer than the spatial rank pads the channel dim too
+
+    def param_count(self, in_channels: int) -> int:
+        return super().param_count(in_channels + 2 * self.channel_pad)
+
+    def infer(self, channels, spatial):
+        need_by_axis = []
+        for axis, (pb, pe), i in zip(axis_names(self.rank), self.padding, spatial):
+            pad = max(pb, pe)
+            need = pad + 1 if self.padding_mode == "reflect" else pad if self.padding_mode == "circular" else 0
+            if isinstance(i, int) and i < need:
+                rel = "less than" if self.padding_mode == "reflect" else "at most"
+                raise ShapeMismatchError(
+                    f"axis {axis}: padding_mode={self.padding_mode!r} with padding {pad} on an axis of size {i}",
+                    expected=f"padding {rel} the input size", fix="use a smaller padding or padding_mode='zeros'")
+            need_by_axis.append((i, need))
+        if self.channel_pad and isinstance(channels, int):
+            if self.padding_mode == "reflect" and self.channel_pad >= channels or (
+                    self.padding_mode == "circular" and self.channel_pad > channels):
+                raise ShapeMismatchError(f"padding_mode={self.padding_mode!r} pads the {channels} channels by "
+                                         f"{self.channel_pad}", expected="padding less than the channel count")
+            channels = channels + 2 * self.channel_pad
+        result = super().infer(channels, spatial)
+        for i, need in need_by_axis:
+            if isinstance(i, Expr) and need > 1:
+                result.conditions.require(i, need)
+        return result
+
+
+@dataclass(frozen=True)
+class AvgPool3dOp(Pool):
+    """``avg_pool3d`` also requires every input size to be at least the kernel size, padding or not
+    ("input image (T: 2 H: 3 W: 3) smaller than kernel size (kT: 3 kH: 3 kW: 3)")."""
+
+    def infer(self, channels, spatial):
+        for axis, i, k in zip(axis_names(self.rank), spatial, self.kernel):
+            if isinstance(i, int) and i < k:
+                raise ShapeMismatchError(f"axis {axis}: AvgPool3d input size {i} is smaller than kernel size {k} "
+                                         "(avg_pool3d checks the unpadded input)",
+                                         expected=f"input size >= {k}", fix="use a larger input or a smaller kernel")
+        result = super().infer(channels, spatial)
+        for i, k in zip(spatial, self.kernel):
+            if isinstance(i, Expr) and k > 1:
+                result.conditions.require(i, k)
+        return result
+
+
+def _ints(value: object, rank: int, name: str, *, minimum: int | None = None, layer: str = "") -> tuple[int, ...]:
+    """An int, ``rank`` ints, or one int in a sequence: torch's C++ ops expand ``(2,)`` to every axis."""
+    if isinstance(value, (tuple, list)) and len(value) == 1 and rank > 1:
+        value = tuple(value) * rank
+    return as_ints(value, rank, name, minimum=minimum, layer=layer)
+
+
+def _seq_len(value: object) -> int | None:
+    return len(value) if isinstance(value, (tuple, list)) else None
+
+
+def _same_pads(kernel: tuple, dilation: tuple) -> tuple[tuple[int, int], ...]:
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _check_padding_string(value: str, stride: tuple) -> None:
+    if value not in ("same", "valid"):
+        raise ConfigError(f"Invalid padding string {value!r}, should be one of {{'same', 'valid'}}")
+    if value == "same" and any(s != 1 for s in stride):
+        raise ConfigError("padding='same' is not supported for strided convolutions",
+                          fix="use stride=1, or give the padding as numbers")
+
+
+def _fpad_pairs(value: object, rank: int, kernel: tuple, dilation_raw: object, layer: str) -> list[tuple[int, int]]:
+    """The ``(begin, end)`` pads ``F.pad`` gets for a non-zeros ``padding_mode``, one per trailing
+    input dim (the last pair pads the last dim), exactly as ``_ConvNd`` builds them."""
     if isinstance(value, str):
-        if value not in ("same", "valid"):
-            raise ConfigError(f"Invalid padding string {value!r}, should be one of {{'same', 'valid'}}")
-        if value == "valid":
-            return ((0, 0),) * rank
-        if any(s != 1 for s in stride):
-            raise ConfigError("padding='same' is not supported for strided convolutions",
-                              fix="use stride=1, or give the padding as numbers")
-        pads = []
-        for k, d in zip(kernel, dilation):
-            total = d * (k - 1)
-            pads.append((total // 2, total - total // 2))
-        return tuple(pads)
-    pads = as_ints(value, rank, "padding", layer=layer)
-    if any(p < 0 for p in pads):
-        raise ConfigError(f"{layer} padding={describe(value)}: negative padding is not supported",
-                          expected="padding >= 0")
-    return tuple((p, p) for p in pads)
+        pairs = [(0, 0)] * rank
+        if value == "same":
+            dilations = dilation_raw if isinstance(dilation_raw, (tuple, list)) else (dilation_raw,) * rank
+            # _ConvNd zips dilation with kernel_size: a one-element dilation pads only the first axis.
+            for j, (d, k) in enumerate(zip(dilations, kernel)):
+                pairs[j] = _same_pads((k,), (d,))[0]
+        return pairs
+    if isinstance(value, (tuple, list)):
+        if not value:
+            raise ConfigError(f"{layer} padding=() is empty", expected=f"an integer or {rank} integers")
+        return [(p, p) for p in (as_int(v, "padding", layer=layer) for v in value)]
+    p = as_int(value, "padding", layer=layer)
+    return [(p, p)] * rank
+
+
+def _fpad_rule(mode: str, pairs: list, rank: int):
+    """``F.pad`` on the raw input, then a conv without padding."""
+    def rule(op: Conv, batch, spatial, *, batched: bool):
+        ndim, n = rank + (2 if batched else 1), len(pairs)
+        if n > 3 or ndim not in (n + 1, n + 2):
+            raise ConfigError(f"padding_mode={mode!r} with {n} padding value(s) on a {ndim}-D input: "
+                              f"F.pad pads {n} trailing dims only of a {n + 1}-D or {n + 2}-D input",
+                              expected=f"{rank} padding values", fix=f"give padding as one int or {rank} ints")
+        # n == rank + 1 pads the channel dim as well (n == rank + 2 would need ndim >= n + 1 > rank + 2)
+        channel_pad = pairs[0][0] if n > rank else 0
+        spatial_pads = tuple([(0, 0)] * (rank - n) + pairs[-rank:]) if n < rank else tuple(pairs[n - rank:])
+        padded = PaddedConv(**{f.name: getattr(op, f.name) for f in fields(Conv)} | {"padding": spatial_pads},
+                            padding_mode=mode, channel_pad=channel_pad)
+        note = ()
+        if channel_pad:
+            note = (f"padding={tuple(p for p, _ in pairs)} has {n} values: F.pad pads the channel dim by "
+                    f"{channel_pad} too",)
+        if n < rank:
+            note = (f"padding_mode={mode!r} with {n} padding value(s): F.pad pads only the last "
+                    f"{'axis' if n == 1 else f'{n} axes'}",)
+        return padded, note, ()
+    return rule
 
 
 def _conv(rank: int, transposed: bool):
@@ -53,39 +177,68 @@ def _conv(rank: int, transposed: bool):
             raise ConfigError(f"in_channels must be divisible by groups (in_channels={in_ch}, groups={groups})")
         if out_ch % groups:
             raise ConfigError(f"out_channels must be divisible by groups (out_channels={out_ch}, groups={groups})")
-        kernel = as_ints(a["kernel_size"], rank, "kernel_size", minimum=1, layer=type_name)
-        stride = as_ints(a["stride"], rank, "stride", minimum=1, layer=type_name)
-        dilation = as_ints(a["dilation"], rank, "dilation", minimum=1, layer=type_name)
         mode = a["padding_mode"]
+        if transposed and mode != "zeros":
+            raise ConfigError(f'Only "zeros" padding mode is supported for {type_name}')
+        kernel = as_ints(a["kernel_size"], rank, "kernel_size", minimum=1, layer=type_name)
+        stride = _ints(a["stride"], rank, "stride", minimum=1, layer=type_name)
+        dilation = _ints(a["dilation"], rank, "dilation", minimum=1, layer=type_name)
         if mode not in PADDING_MODES:
             raise ConfigError(f"padding_mode must be one of {{{', '.join(repr(m) for m in sorted(PADDING_MODES))}}}, "
                               f"but got padding_mode={describe(mode)}")
         bias = as_bool(a["bias"], "bias", type_name)
         notes: list[str] = []
+        rules: tuple = ()
         if transposed:
-            if mode != "zeros":
-                raise ConfigError(f'Only "zeros" padding mode is supported for {type_name}')
             if isinstance(a["padding"], str):
                 raise ConfigError(f"{type_name} has no padding={a['padding']!r}",
                                   expected="padding as integers", fix="use shapesmith solve to find the padding")
-            pads = _padding(a["padding"], rank, kernel, dilation, stride, type_name)
-            out_pad = as_ints(a["output_padding"], rank, "output_padding", minimum=0, layer=type_name)
-            op = ConvTranspose(out_ch, kernel, stride, dilation, pads, out_pad, in_ch, groups, bias)
-            adjust = (_output_size(call.applied_kwargs.get("output_size"), type_name),)
-            if "output_size" not in call.applied_kwargs:
+            padding = _ints(a["padding"], rank, "padding", layer=type_name)
+            if any(p < 0 for p in padding):
+                raise ConfigError(f"{type_name} padding={describe(a['padding'])}: negative padding is not supported",
+                                  expected="padding >= 0")
+            pads = tuple((p, p) for p in padding)
+            requested = call.applied_kwargs.get("output_size")
+            if requested is None:
+                # forward(x) uses the constructor's output_padding; with output_size it is ignored.
+                out_pad = _ints(a["output_padding"], rank, "output_padding", minimum=0, layer=type_name)
                 _check_output_padding(out_pad, stride, dilation)
+            else:
+                out_pad = (0,) * rank
+                short = [n for n in ("kernel_size", "stride", "padding", "dilation")
+                         if (_seq_len(a[n]) or rank) < rank]
+                if short:
+                    raise ConfigError(f"{type_name}(...)(x, output_size=...) with a one-element "
+                                      f"{', '.join(short)}: torch's output_size code reads one value per axis",
+                                      expected=f"{rank} values or a single int", fix=f"write {short[0]} out per axis")
+                rules = (_output_size(requested, rank),)
+            op = ConvTranspose(out_ch, kernel, stride, dilation, pads, out_pad, in_ch, groups, bias)
         else:
-            pads = _padding(a["padding"], rank, kernel, dilation, stride, type_name)
-            if a["padding"] == "same":
+            padding = a["padding"]
+            if isinstance(padding, str):
+                _check_padding_string(padding, stride)
+            if mode == "zeros":
+                if isinstance(padding, str):
+                    pads = _same_pads(kernel, dilation) if padding == "same" else ((0, 0),) * rank
+                else:
+                    values = _ints(padding, rank, "padding", layer=type_name)
+                    if any(p < 0 for p in values):
+                        raise ConfigError(f"{type_name} padding={describe(padding)}: negative padding is not "
+                                          "supported", expected="padding >= 0")
+                    pads = tuple((p, p) for p in values)
+            else:
+                pairs = _fpad_pairs(padding, rank, kernel, a["dilation"], type_name)
+                pads = tuple(pairs[-rank:]) if len(pairs) >= rank else ((0, 0),) * (rank - len(pairs)) + tuple(pairs)
+                rules = (_fpad_rule(mode, pairs, rank),)
+                notes.append(f"padding_mode={mode!r} changes the padded values, not the shape")
+            if padding == "same":
                 uneven = [f"{b}/{e}" for b, e in pads if b != e]
-                notes.append("padding='same': total d*(k-1) split left total//2, the extra on the right"
+                notes.insert(0, "padding='same': total d*(k-1) split left total//2, the extra on the right"
                              + (f" ({', '.join(uneven)})" if uneven else ""))
             op = Conv(out_ch, kernel, stride, dilation, pads, in_ch, groups, bias)
-            adjust = (_padding_mode_limit(mode, pads),) if mode in ("reflect", "circular") else ()
-            if mode != "zeros":
-                notes.append(f"padding_mode={mode!r} changes the padded values, not the shape")
-        return Layer("torch", type_name, call.text, op, rank, allow_unbatched=True, adjust=adjust,
-                     notes=tuple(notes), name=type_name.lower(), back_sizes=_back_sizes if transposed else None)
+        return TorchLayer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
+                          name=type_name.lower(), back_sizes=_back_sizes if transposed else None,
+                          batched_rules=rules)
 
     build.takes_call_kwargs = transposed
     if transposed:
@@ -110,37 +263,24 @@ def _check_output_padding(out_pad: tuple, stride: tuple, dilation: tuple) -> Non
                 fix="lower output_padding, or pass output_size=... to forward to pick the size")
 
 
-def _padding_mode_limit(mode: str, pads: tuple):
-    """reflect needs pad < size; circular pad <= size (it may wrap around only once)."""
-    def adjust(op, batch, spatial):
-        for (pb, pe), i in zip(pads, spatial):
-            if not isinstance(i, int):
-                continue
-            pad = max(pb, pe)
-            if (mode == "reflect" and pad >= i) or (mode == "circular" and pad > i):
-                rel = "less than" if mode == "reflect" else "at most"
-                raise ShapeMismatchError(
-                    f"padding_mode={mode!r} with padding {pad} on an axis of size {i}",
-                    expected=f"padding {rel} the input size", fix="use a smaller padding or padding_mode='zeros'")
-        return op, (), ()
-    return adjust
-
-
-def _output_size(requested: object, type_name: str):
-    """``forward(x, output_size=...)``: any size in ``[min, min + s - 1]`` picks ``output_padding``."""
-    def adjust(op: ConvTranspose, batch, spatial):
-        if requested is None:
-            return op, (), ()
-        sizes = tuple(requested) if isinstance(requested, tuple) else (requested,)
-        if len(sizes) == op.rank + 2:
-            sizes = sizes[2:]
-        if len(sizes) != op.rank:
-            raise ConfigError(f"output_size must have {op.rank} or {op.rank + 2} elements (got {len(sizes)})")
+def _output_size(requested: object, rank: int):
+    """``forward(x, output_size=...)``: a sequence of ``rank`` sizes, or with the leading dims
+    (batch and channels, or channels for an unbatched input); any size in ``[min, min + s - 1]``
+    picks ``output_padding``."""
+    def rule(op: ConvTranspose, batch, spatial, *, batched: bool):
+        if not isinstance(requested, tuple):
+            raise ConfigError(f"output_size={describe(requested)} is not a sequence",
+                              expected=f"a tuple of {rank} sizes", fix=f"write output_size=({describe(requested)},)")
+        lead = 2 if batched else 1
+        sizes = requested[lead:] if len(requested) == lead + rank else requested
+        if len(sizes) != rank:
+            raise ConfigError(f"for a {rank + lead}-D input, output_size must have {rank} or {rank + lead} "
+                              f"elements (got {len(requested)})")
         mins = [arith.transposed(i=i, k=k, s=s, d=d, pb=pb, pe=pe, op=0)
                 for i, k, s, d, (pb, pe) in zip(spatial, op.kernel, op.stride, op.dilation, op.padding)]
         out_pad = []
         for o, lo, s in zip(sizes, mins, op.stride):
-            extra = o - lo if isinstance(o, (int, Expr)) else None
+            extra = o - lo if isinstance(o, (int, Expr)) and not isinstance(o, bool) else None
             if not isinstance(extra, int) or not 0 <= extra < s:
                 his = [m + s - 1 for m, s in zip(mins, op.stride)]
                 raise ShapeMismatchError(
@@ -149,9 +289,8 @@ def _output_size(requested: object, type_name: str):
                     fix="pick output_size in that range, or change stride/padding (shapesmith solve finds them)")
             out_pad.append(extra)
         note = f"output_size={format_shape(sizes)} sets output_padding={tuple(out_pad)}"
-        return ConvTranspose(op.out_channels, op.kernel, op.stride, op.dilation, op.padding, tuple(out_pad),
-                             op.in_channels, op.groups, op.bias), (note,), ()
-    return adjust
+        return replace(op, output_padding=tuple(out_pad)), (note,), ()
+    return rule
 
 
 def _back_sizes(op: ConvTranspose, spatial: tuple) -> list[list[tuple]]:
@@ -166,33 +305,40 @@ def _pool(rank: int, kind: str):
     type_name = f"{'Max' if kind == 'max' else 'Avg'}Pool{rank}d"
 
     def build(call: Call, a: dict) -> Layer:
-        kernel = as_ints(a["kernel_size"], rank, "kernel_size", minimum=1, layer=type_name)
-        stride = kernel if a["stride"] is None or a["stride"] == () else as_ints(
+        kernel = _ints(a["kernel_size"], rank, "kernel_size", minimum=1, layer=type_name)
+        stride = kernel if a["stride"] is None or a["stride"] == () else _ints(
             a["stride"], rank, "stride", minimum=1, layer=type_name)
-        dilation = as_ints(a.get("dilation", 1), rank, "dilation", minimum=1, layer=type_name)
-        pads = as_ints(a["padding"], rank, "padding", minimum=0, layer=type_name)
+        dilation = _ints(a.get("dilation", 1), rank, "dilation", minimum=1, layer=type_name)
+        pads = _ints(a["padding"], rank, "padding", minimum=0, layer=type_name)
         for p, k, d in zip(pads, kernel, dilation):
-            if kind == "max" and 2 * p > arith.effective_kernel(k, d):
+            # torch checks pad <= effective_kernel/2, then (max pool with dilation) pad <= kernel_size/2.
+            if 2 * p > arith.effective_kernel(k, d):
                 raise ConfigError(f"pad should be at most half of effective kernel size, but got pad={p}, "
-                                  f"kernel_size={k} and dilation={d}", expected=f"padding <= {arith.effective_kernel(k, d) // 2}")
-            if kind == "avg" and 2 * p > k:
+                                  f"kernel_size={k} and dilation={d}", expected=f"padding <= {k // 2}")
+            if 2 * p > k:
                 raise ConfigError(f"pad should be smaller than or equal to half of kernel size, but got pad={p}, "
-                                  f"kernel_size={k}", expected=f"padding <= {k // 2}")
+                                  f"kernel_size={k} (the dilation does not count here)",
+                                  expected=f"padding <= {k // 2}")
         ceil_mode = as_bool(a["ceil_mode"], "ceil_mode", type_name)
         notes = []
         if kind == "avg":
             include = as_bool(a["count_include_pad"], "count_include_pad", type_name)
             if a.get("divisor_override") is not None:
-                as_int(a["divisor_override"], "divisor_override", minimum=1, layer=type_name)
+                if as_int(a["divisor_override"], "divisor_override", layer=type_name) == 0:
+                    raise ConfigError(f"{type_name} divisor_override=0: divisor must be not zero",
+                                      expected="a non-zero divisor_override, or None")
                 notes.append("divisor_override changes the average's divisor, not the shape")
         else:
             include = True
             as_bool(a["return_indices"], "return_indices", type_name)
             if a["return_indices"]:
                 notes.append("return_indices=True also returns the argmax indices, of the same shape")
-        op = Pool(kind, kernel, stride, dilation, tuple((p, p) for p in pads), ceil_mode, include)
-        return Layer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
-                     name=type_name.lower())
+        pool = AvgPool3dOp if kind == "avg" and rank == 3 else Pool
+        op = pool(kind, kernel, stride, dilation, tuple((p, p) for p in pads), ceil_mode, include)
+        if pool is AvgPool3dOp:
+            notes.append("avg_pool3d needs each input size >= the kernel size, padding or not")
+        return TorchLayer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
+                          name=type_name.lower())
 
     if kind == "max":
         params = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
