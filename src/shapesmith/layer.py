@@ -9,10 +9,26 @@ from .dims import Conditions, Dim, format_shape
 from .errors import ShapeMismatchError
 from .ops import OpResult, Step
 
-# A dialect's rule that depends on the input, run before the op's shape rule:
-# (op, batch, spatial) -> (op, notes, warnings). Keras 1's ignored output_shape, torch's
-# output_size and TF's output_shape live here.
-Adjust = Callable[[object, Dim, tuple], tuple[object, tuple[str, ...], tuple[str, ...]]]
+
+@dataclass
+class Input:
+    """A layer's input split by its layout, as a dialect's input-dependent rule sees it.
+
+    A rule may adjust the input (torch's ``F.pad`` of the channel dim) and add notes, warnings
+    and conditions; it returns the op to apply. Keras 1's ignored ``output_shape``, torch's
+    ``output_size`` and TF's ``output_shape`` are such rules.
+    """
+
+    batch: Dim
+    batched: bool
+    channels: Dim
+    spatial: tuple[Dim, ...]
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    conditions: Conditions = field(default_factory=Conditions)
+
+
+Adjust = Callable[[object, Input], object]
 
 
 @dataclass(frozen=True)
@@ -55,26 +71,26 @@ class Layer:
             if isinstance(d, int) and d < 1:
                 raise ShapeMismatchError(f"received spatial size {d} in {format_shape(shape)}",
                                          expected="spatial sizes >= 1")
-        op, notes, warnings = self.op, list(self.notes), list(self.warnings)
+        seen = Input(batch, batched, channels, tuple(spatial), list(self.notes), list(self.warnings))
+        op = self.op
         for rule in self.adjust:
-            op, more_notes, more_warnings = rule(op, batch, spatial)
-            notes += more_notes
-            warnings += more_warnings
+            op = rule(op, seen)
         try:
-            result: OpResult = op.infer(channels, tuple(spatial))
+            result: OpResult = op.infer(seen.channels, seen.spatial)
         except ShapeMismatchError as err:
             if not batched:
                 err.what = f"read as an unbatched input {self.layout().replace('N, ', '')}: {err.what}"
                 err.args = (err._compose(),)
             raise
         out_rest = (*result.spatial, result.channels) if self.channels_last else (result.channels, *result.spatial)
-        out = (batch, *out_rest) if batched else tuple(out_rest)
+        out = (seen.batch, *out_rest) if batched else tuple(out_rest)
         if not batched:
-            notes.append("unbatched input: no batch dim in or out")
-        params = op.param_count(channels) if isinstance(channels, int) else 0
+            seen.notes.append("unbatched input: no batch dim in or out")
+        result.conditions.merge(seen.conditions)
+        params = op.param_count(seen.channels) if isinstance(seen.channels, int) else 0
         return LayerResult(
             layer=self, op=op, input_shape=tuple(shape), output_shape=out, params=params,
-            steps=result.steps, notes=tuple(notes) + result.notes, warnings=tuple(warnings),
+            steps=result.steps, notes=tuple(seen.notes) + result.notes, warnings=tuple(seen.warnings),
             conditions=result.conditions)
 
     def alternatives(self, result: LayerResult) -> list[list[tuple[Dim, str]]]:

@@ -213,8 +213,12 @@ def _pool(framework: str, rank: int, kind: str, type_name: str):
 
 
 def _global(framework: str, rank: int, kind: str, type_name: str):
+    # tf.keras 2.15 GlobalAveragePooling1D.__init__(self, data_format="channels_last", **kwargs):
+    # keepdims is keyword-only there
+    limit = 1 if (framework == "keras2" and rank == 1 and kind == "avg") else 2
+
     def build(call: Call, a: dict) -> Layer:
-        _positional(call, type_name, 2)
+        _positional(call, type_name, limit)
         keepdims = as_bool(a["keepdims"], "keepdims", type_name)
         shape, notes = declared_input(framework, a, type_name)
         return Layer(framework, type_name, call.text, GlobalPool(kind, rank, keepdims), rank,

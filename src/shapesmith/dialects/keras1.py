@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import arith
 from ..dims import Dim, format_shape
 from ..errors import ConfigError
-from ..layer import Layer
+from ..layer import Input, Layer
 from ..ops import SAME_UPPER, Conv, ConvTranspose, GlobalPool, Pool
 from .base import Call, Dialect, Spec, as_bool, as_choice, as_int, as_ints, as_shape_value
 
@@ -132,12 +132,13 @@ def _back_sizes(mode: str):
 
 def _ignored_output_shape(declared: tuple, channels_last: bool, mode: str):
     """Warn when ``output_shape`` differs from what Keras 1 computes, and say what the backend accepts."""
-    def adjust(op: ConvTranspose, batch, spatial):
+    def adjust(op: ConvTranspose, seen: Input) -> ConvTranspose:
+        spatial = seen.spatial
         want = declared[1:3] if channels_last else declared[2:4]
         got = [arith.transposed(i=i, k=k, s=s, d=1, pb=pb, pe=pe, op=0)
                for i, k, s, (pb, pe) in zip(spatial, op.kernel, op.stride, op.padding)]
         if all(w is None or w == g for w, g in zip(want, got)):
-            return op, (), ()
+            return op
         accepted = [", ".join(str(o) for o in _forward_sizes(i, k, s, mode))
                     for i, k, s in zip(spatial, op.kernel, op.stride)]
         fix = _stride_hint(want, spatial, op, mode)
@@ -145,7 +146,8 @@ def _ignored_output_shape(declared: tuple, channels_last: bool, mode: str):
                    f"conv_input_length, which gives {format_shape(tuple(got))} for the rows and cols; output_shape only "
                    f"goes to the backend's gradient op, which accepts rows in [{accepted[0]}] and cols in "
                    f"[{accepted[1]}]{fix}")
-        return op, (), (warning,)
+        seen.warnings.append(warning)
+        return op
     return adjust
 
 

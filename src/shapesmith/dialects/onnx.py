@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import arith
 from ..dims import Dim, format_shape
 from ..errors import ConfigError, ShapeMismatchError
-from ..layer import Layer
+from ..layer import Input, Layer
 from ..ops import SAME_LOWER, SAME_UPPER, Conv, ConvTranspose, GlobalPool, Pool
 from .base import Call, Dialect, Spec, as_choice, as_int, as_shape_value, describe
 
@@ -90,7 +90,7 @@ def _conv(transposed: bool):
                 raise ConfigError(f"{op_name}: W={format_shape(weight)} has {c_out} output channels, not divisible by "
                                   f"group={group}", expected="W.shape[0] % group == 0")
             op = Conv(c_out, kernel, strides, dilations, pads, c_in, group, bias)
-            return Layer("onnx", op_name, call.text, _Unknown(op) if weight is None else op, rank,
+            return Layer("onnx", op_name, call.text, op, rank,
                          notes=tuple(notes), name=op_name)
         out_pad = (0,) * rank if a["output_padding"] is None else _ints(
             a["output_padding"], rank, "output_padding", op_name, minimum=0)
@@ -113,7 +113,7 @@ def _conv(transposed: bool):
         op = ConvTranspose(c_out, kernel, strides, dilations, explicit, out_pad, c_in, group, bias)
         auto = pads[0] if isinstance(pads[0], str) else None
         adjust = (_resolve_transposed(target, auto),) if target is not None or auto else ()
-        return Layer("onnx", op_name, call.text, _Unknown(op) if weight is None else op, rank, adjust=adjust,
+        return Layer("onnx", op_name, call.text, op, rank, adjust=adjust,
                      notes=tuple(notes), name=op_name, back_sizes=None if auto or target else _back_sizes)
 
     params = ("X", "W", "B", "auto_pad", "dilations", "group", "kernel_shape") + (
@@ -131,8 +131,9 @@ def _back_sizes(op: ConvTranspose, spatial: tuple) -> list[list[tuple]]:
 def _resolve_transposed(target: tuple | None, auto: str | None):
     """``output_shape`` (or SAME_*, which means ``output_shape = i*s``) fixes the total padding
     ``s*(i - 1) + op + eff - o``; SAME_UPPER puts the odd cell at the end, otherwise at the beginning."""
-    def adjust(op, batch, spatial):
-        inner = op.op if isinstance(op, _Unknown) else op
+    def adjust(op, seen: Input):
+        spatial = seen.spatial
+        inner = op
         sizes = target if target is not None else tuple(i * s for i, s in zip(spatial, inner.stride))
         pads = []
         for o, i, k, s, d, op_ in zip(sizes, spatial, inner.kernel, inner.stride, inner.dilation, inner.output_padding):
@@ -151,26 +152,10 @@ def _resolve_transposed(target: tuple | None, auto: str | None):
             pads.append((small, big) if auto == "SAME_UPPER" else (big, small))
         new = ConvTranspose(inner.out_channels, inner.kernel, inner.stride, inner.dilation, tuple(pads),
                             inner.output_padding, inner.in_channels, inner.groups, inner.bias)
-        note = f"output size {format_shape(sizes)} sets pads {tuple(pads)} (total s*(i - 1) + op + eff - o)"
-        return (_Unknown(new) if isinstance(op, _Unknown) else new), (note,), ()
+        seen.notes.append(f"output size {format_shape(sizes)} sets pads {tuple(pads)} "
+                          "(total s*(i - 1) + op + eff - o)")
+        return new
     return adjust
-
-
-class _Unknown:
-    """An op whose channels are unknown (no ``W``): the output's channel dim is ``None``."""
-
-    def __init__(self, op):
-        self.op = op
-
-    def param_count(self, in_channels: int) -> int:
-        return 0
-
-    def infer(self, channels: Dim, spatial: tuple):
-        from dataclasses import replace
-        groups = self.op.groups
-        result = replace(self.op, in_channels=None, out_channels=None).infer(
-            channels if isinstance(channels, int) else groups, spatial)
-        return replace(result, channels=None)
 
 
 def _pool(kind: str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import arith
 from ..dims import Dim, format_shape
 from ..errors import ConfigError, ShapeMismatchError
-from ..layer import Layer
+from ..layer import Input, Layer
 from ..ops import SAME_UPPER, Conv, ConvTranspose, Pool
 from .base import Call, Dialect, Spec, as_int, as_shape_value, describe
 
@@ -137,14 +137,16 @@ def _conv_transpose(rank: int):
 
 
 def _same_batch(target_batch: int, op_name: str):
-    """TF's backprop-input ops need output_shape's batch to equal the input's."""
-    def adjust(op: ConvTranspose, batch, spatial):
+    """TF's backprop-input ops need output_shape's batch to equal the input's; the output takes it."""
+    def adjust(op: ConvTranspose, seen: Input) -> ConvTranspose:
+        batch = seen.batch
         if isinstance(batch, int) and batch != target_batch:
             raise ShapeMismatchError(
                 f"{op_name}: output_shape has batch {target_batch} but the input has batch {batch}; TF fails "
                 f"(input and out_backprop must have the same batch size)",
                 expected=f"output_shape[0] == {batch}", fix=f"set output_shape's batch dim to {batch}")
-        return op, (), ()
+        seen.batch = target_batch
+        return op
     return adjust
 
 
@@ -171,9 +173,10 @@ def _back_sizes(pads: tuple):
 
 def _output_shape(target: tuple, pads: tuple, op_name: str):
     """Check ``output_shape`` is one of the sizes the forward conv maps to the input, then fix the pads."""
-    def adjust(op: ConvTranspose, batch, spatial):
-        new_pads, out_pad, notes = [], [], []
-        for axis, (o, i, k, s, d, pad) in enumerate(zip(target, spatial, op.kernel, op.stride, op.dilation, pads)):
+    def adjust(op: ConvTranspose, seen: Input) -> ConvTranspose:
+        new_pads, out_pad = [], []
+        for axis, (o, i, k, s, d, pad) in enumerate(zip(target, seen.spatial, op.kernel, op.stride, op.dilation,
+                                                        pads)):
             lo, hi = forward_range(i, k, s, d, pad)
             gap = None if o is None else o - lo
             if not isinstance(gap, int) or not 0 <= gap < s:
@@ -193,14 +196,14 @@ def _output_shape(target: tuple, pads: tuple, op_name: str):
                 else:
                     total = max((i - 1) * s + eff - o, 0)
                 pb, pe = arith.split_pad(total)
-                notes.append(f"SAME: the forward conv of {o} pads {pb} before and {pe} after")
+                seen.notes.append(f"axis {axis}: SAME: the forward conv of {o} pads {pb} before and {pe} after")
             else:
                 pb, pe = pad
             new_pads.append((pb, pe))
             out_pad.append(o - arith.transposed(i=i, k=k, s=s, d=d, pb=pb, pe=pe, op=0))
         new = ConvTranspose(op.out_channels, op.kernel, op.stride, op.dilation, tuple(new_pads), tuple(out_pad),
                             op.in_channels, op.groups, op.bias)
-        return new, tuple(notes), ()
+        return new
     return adjust
 
 

@@ -9,89 +9,32 @@ and the one-element sequences torch's C++ ops expand to every axis (``stride=(2,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from functools import partial
+from dataclasses import replace
 
 from .. import arith
 from ..dims import Expr, format_shape
 from ..errors import ConfigError, ShapeMismatchError
-from ..layer import Layer, LayerResult
+from ..layer import Input, Layer
 from ..ops import Conv, ConvTranspose, Pool
 from ..ops.base import axis_names
+from ..ops.conv import check_pad_fits
 from .base import Call, Dialect, Spec, as_bool, as_int, as_ints, describe
 
 DIALECT = Dialect("torch", ("torch.nn", "nn", "torch.nn.modules"), "PyTorch")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-@dataclass(frozen=True)
-class TorchLayer(Layer):
-    """A layer with rules that depend on whether the input has its batch dim (``output_size``
-    may include the leading dims, ``F.pad`` supports only some pad lengths per input rank).
-    Each rule is ``(op, batch, spatial, *, batched) -> (op, notes, warnings)``."""
-
-    batched_rules: tuple = ()
-
-    def infer(self, shape: tuple) -> LayerResult:
-        if not self.batched_rules:
-            return Layer.infer(self, shape)
-        batched = len(shape) != (self.rank or 0) + 1  # any other length is refused by Layer.infer
-        rules = tuple(partial(rule, batched=batched) for rule in self.batched_rules)
-        return Layer.infer(replace(self, adjust=rules + self.adjust, batched_rules=()), shape)
-
-
-@dataclass(frozen=True)
-class PaddedConv(Conv):
-    """A conv after ``F.pad(x, pads, mode)`` (torch's non-zeros ``padding_mode``): ``padding``
-    holds the ``F.pad`` amounts (negative crops). Reflect needs each pad < the input size,
-    circular each pad <= it (it wraps around at most once)."""
-
-    padding_mode: str = "reflect"
-    channel_pad: int = 0  # a padding tuple longer than the spatial rank pads the channel dim too
-
-    def param_count(self, in_channels: int) -> int:
-        return super().param_count(in_channels + 2 * self.channel_pad)
-
-    def infer(self, channels, spatial):
-        need_by_axis = []
-        for axis, (pb, pe), i in zip(axis_names(self.rank), self.padding, spatial):
-            pad = max(pb, pe)
-            need = pad + 1 if self.padding_mode == "reflect" else pad if self.padding_mode == "circular" else 0
-            if isinstance(i, int) and i < need:
-                rel = "less than" if self.padding_mode == "reflect" else "at most"
-                raise ShapeMismatchError(
-                    f"axis {axis}: padding_mode={self.padding_mode!r} with padding {pad} on an axis of size {i}",
-                    expected=f"padding {rel} the input size", fix="use a smaller padding or padding_mode='zeros'")
-            need_by_axis.append((i, need))
-        if self.channel_pad and isinstance(channels, int):
-            if self.padding_mode == "reflect" and self.channel_pad >= channels or (
-                    self.padding_mode == "circular" and self.channel_pad > channels):
-                raise ShapeMismatchError(f"padding_mode={self.padding_mode!r} pads the {channels} channels by "
-                                         f"{self.channel_pad}", expected="padding less than the channel count")
-            channels = channels + 2 * self.channel_pad
-        result = super().infer(channels, spatial)
-        for i, need in need_by_axis:
-            if isinstance(i, Expr) and need > 1:
-                result.conditions.require(i, need)
-        return result
-
-
-@dataclass(frozen=True)
-class AvgPool3dOp(Pool):
-    """``avg_pool3d`` also requires every input size to be at least the kernel size, padding or not
+def _avg_pool3d_input(op: Pool, seen: Input) -> Pool:
+    """``avg_pool3d`` also needs every input size >= the kernel size, padding or not
     ("input image (T: 2 H: 3 W: 3) smaller than kernel size (kT: 3 kH: 3 kW: 3)")."""
-
-    def infer(self, channels, spatial):
-        for axis, i, k in zip(axis_names(self.rank), spatial, self.kernel):
-            if isinstance(i, int) and i < k:
-                raise ShapeMismatchError(f"axis {axis}: AvgPool3d input size {i} is smaller than kernel size {k} "
-                                         "(avg_pool3d checks the unpadded input)",
-                                         expected=f"input size >= {k}", fix="use a larger input or a smaller kernel")
-        result = super().infer(channels, spatial)
-        for i, k in zip(spatial, self.kernel):
-            if isinstance(i, Expr) and k > 1:
-                result.conditions.require(i, k)
-        return result
+    for axis, i, k in zip(axis_names(op.rank), seen.spatial, op.kernel):
+        if isinstance(i, int) and i < k:
+            raise ShapeMismatchError(f"axis {axis}: AvgPool3d input size {i} is smaller than kernel size {k} "
+                                     "(avg_pool3d checks the unpadded input)",
+                                     expected=f"input size >= {k}", fix="use a larger input or a smaller kernel")
+        if isinstance(i, Expr) and k > 1:
+            seen.conditions.require(i, k)
+    return op
 
 
 def _ints(value: object, rank: int, name: str, *, minimum: int | None = None, layer: str = "") -> tuple[int, ...]:
@@ -142,25 +85,23 @@ def _fpad_pairs(value: object, rank: int, kernel: tuple, dilation_raw: object, l
 
 def _fpad_rule(mode: str, pairs: list, rank: int):
     """``F.pad`` on the raw input, then a conv without padding."""
-    def rule(op: Conv, batch, spatial, *, batched: bool):
-        ndim, n = rank + (2 if batched else 1), len(pairs)
+    def rule(op: Conv, seen: Input) -> Conv:
+        ndim, n = rank + (2 if seen.batched else 1), len(pairs)
         if n > 3 or ndim not in (n + 1, n + 2):
             raise ConfigError(f"padding_mode={mode!r} with {n} padding value(s) on a {ndim}-D input: "
                               f"F.pad pads {n} trailing dims only of a {n + 1}-D or {n + 2}-D input",
                               expected=f"{rank} padding values", fix=f"give padding as one int or {rank} ints")
         # n == rank + 1 pads the channel dim as well (n == rank + 2 would need ndim >= n + 1 > rank + 2)
-        channel_pad = pairs[0][0] if n > rank else 0
-        spatial_pads = tuple([(0, 0)] * (rank - n) + pairs[-rank:]) if n < rank else tuple(pairs[n - rank:])
-        padded = PaddedConv(**{f.name: getattr(op, f.name) for f in fields(Conv)} | {"padding": spatial_pads},
-                            padding_mode=mode, channel_pad=channel_pad)
-        note = ()
-        if channel_pad:
-            note = (f"padding={tuple(p for p, _ in pairs)} has {n} values: F.pad pads the channel dim by "
-                    f"{channel_pad} too",)
+        if n > rank:
+            channel_pad = pairs[0][0]
+            check_pad_fits(mode, "C", seen.channels, channel_pad, seen.conditions)
+            seen.channels = seen.channels + 2 * channel_pad
+            seen.notes.append(f"padding={tuple(p for p, _ in pairs)} has {n} values: F.pad pads the channel dim by "
+                              f"{channel_pad} too")
         if n < rank:
-            note = (f"padding_mode={mode!r} with {n} padding value(s): F.pad pads only the last "
-                    f"{'axis' if n == 1 else f'{n} axes'}",)
-        return padded, note, ()
+            seen.notes.append(f"padding_mode={mode!r} with {n} padding value(s): F.pad pads only the last "
+                              f"{'axis' if n == 1 else f'{n} axes'}")
+        return op
     return rule
 
 
@@ -235,10 +176,9 @@ def _conv(rank: int, transposed: bool):
                 uneven = [f"{b}/{e}" for b, e in pads if b != e]
                 notes.insert(0, "padding='same': total d*(k-1) split left total//2, the extra on the right"
                              + (f" ({', '.join(uneven)})" if uneven else ""))
-            op = Conv(out_ch, kernel, stride, dilation, pads, in_ch, groups, bias)
-        return TorchLayer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
-                          name=type_name.lower(), back_sizes=_back_sizes if transposed else None,
-                          batched_rules=rules)
+            op = Conv(out_ch, kernel, stride, dilation, pads, in_ch, groups, bias, padding_mode=mode)
+        return Layer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
+                     name=type_name.lower(), back_sizes=_back_sizes if transposed else None, adjust=rules)
 
     build.takes_call_kwargs = transposed
     if transposed:
@@ -267,11 +207,12 @@ def _output_size(requested: object, rank: int):
     """``forward(x, output_size=...)``: a sequence of ``rank`` sizes, or with the leading dims
     (batch and channels, or channels for an unbatched input); any size in ``[min, min + s - 1]``
     picks ``output_padding``."""
-    def rule(op: ConvTranspose, batch, spatial, *, batched: bool):
+    def rule(op: ConvTranspose, seen: Input) -> ConvTranspose:
+        spatial = seen.spatial
         if not isinstance(requested, tuple):
             raise ConfigError(f"output_size={describe(requested)} is not a sequence",
                               expected=f"a tuple of {rank} sizes", fix=f"write output_size=({describe(requested)},)")
-        lead = 2 if batched else 1
+        lead = 2 if seen.batched else 1
         sizes = requested[lead:] if len(requested) == lead + rank else requested
         if len(sizes) != rank:
             raise ConfigError(f"for a {rank + lead}-D input, output_size must have {rank} or {rank + lead} "
@@ -288,8 +229,8 @@ def _output_size(requested: object, rank: int):
                     f"{format_shape(mins)} to {format_shape(his)} (for an input of {format_shape(spatial)})",
                     fix="pick output_size in that range, or change stride/padding (shapesmith solve finds them)")
             out_pad.append(extra)
-        note = f"output_size={format_shape(sizes)} sets output_padding={tuple(out_pad)}"
-        return replace(op, output_padding=tuple(out_pad)), (note,), ()
+        seen.notes.append(f"output_size={format_shape(sizes)} sets output_padding={tuple(out_pad)}")
+        return replace(op, output_padding=tuple(out_pad))
     return rule
 
 
@@ -333,12 +274,10 @@ def _pool(rank: int, kind: str):
             as_bool(a["return_indices"], "return_indices", type_name)
             if a["return_indices"]:
                 notes.append("return_indices=True also returns the argmax indices, of the same shape")
-        pool = AvgPool3dOp if kind == "avg" and rank == 3 else Pool
-        op = pool(kind, kernel, stride, dilation, tuple((p, p) for p in pads), ceil_mode, include)
-        if pool is AvgPool3dOp:
-            notes.append("avg_pool3d needs each input size >= the kernel size, padding or not")
-        return TorchLayer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
-                          name=type_name.lower())
+        op = Pool(kind, kernel, stride, dilation, tuple((p, p) for p in pads), ceil_mode, include)
+        rules = (_avg_pool3d_input,) if kind == "avg" and rank == 3 else ()
+        return Layer("torch", type_name, call.text, op, rank, allow_unbatched=True, notes=tuple(notes),
+                     name=type_name.lower(), adjust=rules)
 
     if kind == "max":
         params = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")

@@ -11,9 +11,12 @@ from ..errors import ShapeMismatchError
 from .base import SAME_LOWER, SAME_UPPER, OpResult, Step, axis_names, positive_output
 
 
-def check_channels(kind: str, expected: int | None, got: Dim, groups: int) -> int:
-    """The input's channel count must be known and match the layer's (when the layer names one)."""
+def check_channels(kind: str, expected: int | None, got: Dim, groups: int, known: bool = True) -> int:
+    """The input's channel count must be known and match the layer's (when the layer names one).
+    ``known=False``: the layer's channels are unknown (an ONNX op without its weight), so is the check."""
     if not isinstance(got, int):
+        if not known:
+            return got
         raise ShapeMismatchError(f"{kind} needs a known channel count, got {got if got is not None else 'None'}",
                                  expected="an integer channel dim", fix="give the channel dim as a number")
     if expected is not None and got != expected:
@@ -24,6 +27,19 @@ def check_channels(kind: str, expected: int | None, got: Dim, groups: int) -> in
         raise ShapeMismatchError(f"{got} input channels are not divisible by groups={groups}",
                                  expected=f"a multiple of {groups} channels")
     return got
+
+
+def check_pad_fits(mode: str, axis: str, size: Dim, pad: int, conditions: Conditions) -> None:
+    """Reflect padding needs ``pad < size``; circular ``pad <= size``."""
+    need = pad + 1 if mode == "reflect" else pad
+    if isinstance(size, int):
+        if size < need:
+            rel = "less than" if mode == "reflect" else "at most"
+            raise ShapeMismatchError(f"axis {axis}: padding_mode={mode!r} with padding {pad} on an axis of size {size}",
+                                     expected=f"padding {rel} the input size",
+                                     fix="use a smaller padding or padding_mode='zeros'")
+    elif need > 1:
+        conditions.require(size, need)
 
 
 def same_step(axis: str, i: Dim, k: int, s: int, d: int, pad_mode: str) -> Step:
@@ -45,11 +61,13 @@ def same_step(axis: str, i: Dim, k: int, s: int, d: int, pad_mode: str) -> Step:
 class Conv:
     """``out[c, o] = sum over window`` of a dilated kernel stepped by ``stride`` over the padded input.
 
-    ``padding`` per axis is ``(begin, end)`` or :data:`SAME_UPPER` / :data:`SAME_LOWER`.
+    ``padding`` per axis is ``(begin, end)`` or :data:`SAME_UPPER` / :data:`SAME_LOWER`; negative
+    crops. ``padding_mode`` says what the padded cells hold: zeros, or a reflection (which needs
+    pad < size), a replica, or a circular wrap (pad <= size: it wraps around once at most).
     Weight shape ``(out_channels, in_channels/groups, *kernel)``.
     """
 
-    out_channels: int
+    out_channels: int | None  # None: unknown (an ONNX op given without its weight)
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
@@ -57,18 +75,24 @@ class Conv:
     in_channels: int | None = None
     groups: int = 1
     bias: bool = True
+    padding_mode: str = "zeros"
 
     @property
     def rank(self) -> int:
         return len(self.kernel)
 
     def param_count(self, in_channels: int) -> int:
+        if self.out_channels is None:
+            return 0
         return self.out_channels * (in_channels // self.groups) * math.prod(self.kernel) + (
             self.out_channels if self.bias else 0)
 
     def infer(self, channels: Dim, spatial: tuple[Dim, ...]) -> OpResult:
-        check_channels("a convolution", self.in_channels, channels, self.groups)
+        check_channels("a convolution", self.in_channels, channels, self.groups, known=self.out_channels is not None)
         conditions = Conditions()
+        if self.padding_mode in ("reflect", "circular"):
+            for axis, i, pad in zip(axis_names(self.rank), spatial, self.padding):
+                check_pad_fits(self.padding_mode, axis, i, max(pad), conditions)
         steps = []
         for axis, i, k, s, d, pad in zip(axis_names(self.rank), spatial, self.kernel, self.stride,
                                          self.dilation, self.padding):
@@ -91,7 +115,7 @@ class ConvTranspose:
     ``o = (i - 1)*s - pb - pe + d*(k - 1) + 1 + op``. Weight ``(in_channels, out_channels/groups, *kernel)``.
     """
 
-    out_channels: int
+    out_channels: int | None  # None: unknown (an ONNX op given without its weight)
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
@@ -106,11 +130,13 @@ class ConvTranspose:
         return len(self.kernel)
 
     def param_count(self, in_channels: int) -> int:
+        if self.out_channels is None:
+            return 0
         return in_channels * (self.out_channels // self.groups) * math.prod(self.kernel) + (
             self.out_channels if self.bias else 0)
 
     def infer(self, channels: Dim, spatial: tuple[Dim, ...]) -> OpResult:
-        check_channels("a transposed convolution", self.in_channels, channels, self.groups)
+        check_channels("a transposed convolution", self.in_channels, channels, self.groups, known=self.out_channels is not None)
         conditions = Conditions()
         steps = []
         for axis, i, k, s, d, (pb, pe), op in zip(axis_names(self.rank), spatial, self.kernel, self.stride,
