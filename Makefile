@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean oracles
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,17 @@ $(KERAS1_SRC)/keras/layers/convolutional.py: | $(BIN)/python
 	tar -xzf $(ORACLES)/Keras-1.2.2.tar.gz -C $(ORACLES)
 	touch $@
 
-test: $(VENV)/.installed-test $(KERAS1_SRC)/keras/layers/convolutional.py
-	SHAPESMITH_KERAS1_SRC=$(CURDIR)/$(KERAS1_SRC) KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2
+$(KERAS2_SRC)/keras/src/utils/conv_utils.py: | $(BIN)/python
+	mkdir -p $(ORACLES)
+	$(BIN)/pip download -q --no-deps --only-binary=:all: keras==2.15.0 -d $(ORACLES)
+	$(BIN)/python -m zipfile -e $(ORACLES)/keras-2.15.0-py3-none-any.whl $(KERAS2_SRC)
+	touch $@
+
+oracles: $(KERAS1_SRC)/keras/layers/convolutional.py $(KERAS2_SRC)/keras/src/utils/conv_utils.py
+
+test: $(VENV)/.installed-test oracles
+	SHAPESMITH_KERAS1_SRC=$(CURDIR)/$(KERAS1_SRC) SHAPESMITH_KERAS2_SRC=$(CURDIR)/$(KERAS2_SRC) \
+		KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-test
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/run.py

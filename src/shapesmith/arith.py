@@ -24,6 +24,9 @@ class Rule:
     fn: Callable[..., Dim]
 
     def __call__(self, **values: Dim) -> Dim:
+        """The rule's value; an unknown (``None``) input gives an unknown output."""
+        if any(v is None for v in values.values()):
+            return None
         return self.fn(**values)
 
     def filled(self, **values: Dim) -> str:

@@ -189,7 +189,7 @@ def gen_case(rng: random.Random, family: str, framework: str = "keras", *, rank:
                     args["filters"] = g * rng.choice((1, 2))
                 args["groups"] = g
             if rng.random() < 0.02:
-                args["groups"] = rng.choice((0, -2)) if k2 is False else 0
+                args["groups"] = 0 if k2 else rng.choice((0, -2))  # tf.keras 2: `groups or 1`
     elif family == "pool":
         if rng.random() < 0.85:
             args["pool_size"] = _per_axis(rng, rank, (1, 2, 3, 4), p_bad=0.02, bad=(0,), p_len=0.02)
@@ -251,7 +251,7 @@ def effective(args: dict, rank: int, key: str) -> tuple:
     ks, ds = _axes(k, rank), _axes(d, rank)
     if len(ks) != rank or len(ds) != rank:
         return (3,) * rank
-    return tuple(max(kk, 1) * 1 + (max(kk, 1) - 1) * (max(dd, 1) - 1) for kk, dd in zip(ks, ds))
+    return tuple(max(dd, 1) * (max(kk, 1) - 1) + 1 for kk, dd in zip(ks, ds))  # d*(k - 1) + 1
 
 
 def gen_input(rng: random.Random, family: str, rank: int, args: dict, *, strict_rank: bool = False) -> tuple:
@@ -474,8 +474,8 @@ def load_conv_utils(root: Path) -> types.ModuleType:
     return module
 
 
-def keras2_signatures(root: Path) -> dict[str, list[tuple[str, bool]]]:
-    """``{class or alias name: [(parameter, has_default), ...]}`` for tf.keras 2.15's conv and
+def keras2_signatures(root: Path) -> dict[str, list[tuple[str, str | None]]]:
+    """``{class or alias name: [(parameter, default as source text or None), ...]}`` for tf.keras 2.15's conv and
     pooling layers, read with ``ast`` from the wheel's sources (``__init__`` up the base classes
     of the same package; ``**kwargs`` excluded, so the list is also the positional limit)."""
     import ast
@@ -507,9 +507,21 @@ def keras2_signatures(root: Path) -> dict[str, list[tuple[str, bool]]]:
         if init is None:
             continue
         args = init.args.args[1:]
-        n_required = len(args) - len(init.args.defaults)
-        out[name] = [(a.arg, j >= n_required) for j, a in enumerate(args)]
+        defaults = [None] * (len(args) - len(init.args.defaults)) + [ast.unparse(d) for d in init.args.defaults]
+        out[name] = [(a.arg, default) for a, default in zip(args, defaults)]
     return out
+
+
+def signatures(cu: types.ModuleType) -> dict:
+    """The tf.keras 2.15 signatures of the wheel conv_utils was loaded from (cached on it)."""
+    if not hasattr(cu, "_tf_keras_signatures"):
+        cu._tf_keras_signatures = keras2_signatures(Path(cu.__file__).parents[3])
+    return cu._tf_keras_signatures
+
+
+def _n_positional(text: str) -> int:
+    import ast
+    return len(ast.parse(text, mode="eval").body.args)
 
 
 class Keras2Reject(Exception):
@@ -523,6 +535,9 @@ def keras2_outcome(cu: types.ModuleType, case: Case, shape: tuple | None = None,
     shape = case.input_shape if shape is None else shape
     a, rank, fam = case.args, case.rank, case.family
     try:
+        sig = signatures(cu).get(case.type)
+        if sig is not None and _n_positional(case.text) > len(sig):
+            raise Keras2Reject(f"{case.type}() takes {len(sig)} positional arguments")
         if "groups" in a and fam != "conv":
             raise Keras2Reject("groups is not an argument of this layer")  # Conv*Transpose(**kwargs) -> Layer
         fmt = cu.normalize_data_format(a.get("data_format"))

@@ -15,7 +15,8 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (torch.DIALECT, keras.DIALECT
 
 def detect(call: Call) -> Dialect:
     """The dialect a call is written in: its prefix (``nn.``, ``tf.nn.``), else the one that knows
-    the name, preferring one whose own keywords appear (Keras 1's ``border_mode``)."""
+    the name, preferring one whose own keywords appear (Keras 1's ``border_mode``), then the one
+    the name mostly means (``Convolution2D(16, 3, 3)`` is Keras 1's, though Keras 3 kept the alias)."""
     known = [d for d in DIALECTS.values() if d.lookup(call) is not None]
     prefixed = [d for d in known if d.owns_prefix(call)]
     if prefixed:
@@ -23,6 +24,9 @@ def detect(call: Call) -> Dialect:
     marked = [d for d in known if set(call.kwargs) & set(d.lookup(call).marker)]
     if marked:
         return marked[0]
+    primary = [d for d in known if d.lookup(call).primary]
+    if primary:
+        return primary[0]
     if known:
         return known[0]
     names = sorted({n for d in DIALECTS.values() for n in d.specs})

@@ -123,6 +123,7 @@ class Spec:
     defaults: Mapping[str, object]
     build: Callable[[Call, dict], Layer]
     marker: tuple[str, ...] = ()  # keywords that only this framework's spelling uses
+    primary: bool = False  # the name means this framework's layer unless the text says otherwise
 
     def bind(self, call: Call) -> dict:
         if len(call.args) > len(self.params):

@@ -159,7 +159,11 @@ def _transposed(output_padding: object, filters: int, kernel: tuple, stride: tup
     pads = tuple((eff // 2, eff // 2) if padding == "same" else (0, 0) for eff in effs)
     note = (f"output_padding={out_pad}, padding={padding!r}: Keras takes "
             + ("o = (i - 1)*s + eff - 2*(eff//2) + op" if padding == "same" else "o = (i - 1)*s + eff + op"))
-    return ConvTranspose(filters, kernel, stride, dilation, pads, out_pad, None, 1, bias), [note]
+    notes = [note]
+    if padding == "same" and any(eff % 2 == 0 and op == 0 and s > 1 for eff, op, s in zip(effs, out_pad, stride)):
+        notes.append("an even kernel with output_padding=0 gives (i - 1)*s, which a 'same' conv maps back to "
+                     "i - 1, not i: output_padding=None gives i*s")
+    return ConvTranspose(filters, kernel, stride, dilation, pads, out_pad, None, 1, bias), notes
 
 
 def _back_sizes(kernel: tuple, stride: tuple, dilation: tuple, padding: str):
@@ -256,7 +260,8 @@ def _register(dialect: Dialect) -> None:
     framework = dialect.name
     for rank in (1, 2, 3):
         for transposed in (False, True):
-            dialect.register(_conv(framework, rank, transposed))
+            spec = dialect.register(_conv(framework, rank, transposed))
+            dialect.specs[f"Convolution{rank}D" + ("Transpose" if transposed else "")] = spec
         for kind, long, short in (("max", "MaxPooling", "MaxPool"), ("avg", "AveragePooling", "AvgPool")):
             spec = dialect.register(_pool(framework, rank, kind, f"{long}{rank}D"))
             dialect.specs[f"{short}{rank}D"] = spec

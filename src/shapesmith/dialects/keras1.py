@@ -78,7 +78,7 @@ def _conv(rank: int, type_name: str, kernel_params: tuple[str, ...], stride_para
     extra = tuple(c for c in COMMON if c not in params)
     defaults = {**{k: None for k in params + extra if k not in ("nb_filter", *kernel_params)},
                 "border_mode": "valid", stride_param: 1, "atrous_rate": 1, "dim_ordering": "default", "bias": True}
-    return Spec(type_name, params + extra, defaults, build, marker=MARKERS)
+    return Spec(type_name, params + extra, defaults, build, marker=MARKERS, primary=True)
 
 
 def _deconv2d():
