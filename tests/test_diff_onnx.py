@@ -257,7 +257,7 @@ SEEDS = range(4)
 
 def no_w_configs(seed: int, n: int):
     """Conv / ConvTranspose configs with valid channels, traced without W (channel dim None)."""
-    for i, cfg in enumerate(conv_configs(seed, n) if seed % 2 else conv_transpose_configs(seed, n)):
+    for cfg in conv_configs(seed, n) if seed % 2 else conv_transpose_configs(seed, n):
         W = cfg["W"]
         if cfg["op"] == "Conv":
             group = cfg["attrs"].get("group") or 1

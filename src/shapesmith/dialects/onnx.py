@@ -10,7 +10,7 @@ VALID (not together with ``pads``), ``ConvTranspose``'s ``output_shape`` (the to
 from __future__ import annotations
 
 from .. import arith
-from ..dims import Dim, format_shape
+from ..dims import format_shape
 from ..errors import ConfigError, ShapeMismatchError
 from ..layer import Input, Layer
 from ..ops import SAME_LOWER, SAME_UPPER, Conv, ConvTranspose, GlobalPool, Pool
@@ -83,7 +83,7 @@ def _conv(transposed: bool):
                               expected="kernel_shape == W.shape[2:]")
         pads = _pads(a, rank, op_name)
         bias = a["B"] is not None
-        notes = [] if weight is not None else [f"the channels come from W; give W=(...) to know them"]
+        notes = [] if weight is not None else ["the channels come from W; give W=(...) to know them"]
         if not transposed:
             c_out, c_in = (weight[0], weight[1] * group) if weight else (None, None)
             if c_out is not None and c_out % group:

@@ -235,11 +235,9 @@ def _output_size(requested: object, rank: int):
 
 
 def _back_sizes(op: ConvTranspose, spatial: tuple) -> list[list[tuple]]:
-    """Each size in ``[min, min + s - 1]`` is picked by ``output_padding=j`` (if ``j < s or j < d``) or ``output_size``."""
-    out = []
-    for sizes, s, d in zip(op.sizes_mapping_back(spatial), op.stride, op.dilation):
-        out.append([(o, f"output_padding={j}" + (f" or output_size={o}" if j else "")) for j, o in enumerate(sizes)])
-    return out
+    """Size ``min + j`` (``j < s``) is picked by ``output_padding=j`` or ``forward(x, output_size=...)``."""
+    return [[(o, f"output_padding={j}" + (f" or output_size={o}" if j else "")) for j, o in enumerate(sizes)]
+            for sizes in op.sizes_mapping_back(spatial)]
 
 
 def _pool(rank: int, kind: str):

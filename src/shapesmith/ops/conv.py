@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .. import arith
 from ..dims import Conditions, Dim
 from ..errors import ShapeMismatchError
-from .base import SAME_LOWER, SAME_UPPER, OpResult, Step, axis_names, positive_output
+from .base import SAME_LOWER, OpResult, Step, axis_names, positive_output
 
 
 def check_channels(kind: str, expected: int | None, got: Dim, groups: int, known: bool = True) -> int:

@@ -25,25 +25,26 @@ def render_layer(t: Trace, explain: bool = False) -> str:
              f"  input   {_shape(r.input_shape)}",
              f"  output  {_shape(r.output_shape)}",
              f"  params  {r.params:,}"]
-    lines += _details(t, r, explain)
+    lines += _details(r, explain, t.constraints)
     return "\n".join(lines) + "\n"
 
 
-def _details(t: Trace, r: LayerResult, explain: bool) -> list[str]:
+def _details(r: LayerResult, explain: bool, constraints: tuple[str, ...] = ()) -> list[str]:
+    """Derivation (with ``explain``), the transposed-conv sizes, notes, conditions and warnings."""
     lines: list[str] = []
     if explain:
         for step in r.steps:
             lines.append(f"  {step.axis}: {step.rule.name}: o = {step.formula}")
             lines.append(f"     = {step.filled} = {format_dim(step.result)}")
             lines += [f"     {note}" for note in step.notes]
-        for axis, sizes in zip([st.axis for st in r.steps], r.layer.alternatives(r)):
+        for step, sizes in zip(r.steps, r.layer.alternatives(r)):
             picks = ", ".join(f"{format_dim(o)} ({how})" if how else f"{format_dim(o)} (cannot be picked)"
                               for o, how in sizes)
-            i = [v for k, v in r.steps[[st.axis for st in r.steps].index(axis)].values if k == "i"][0]
-            lines.append(f"  {axis}: sizes the forward conv maps back to {format_dim(i)}: {picks}")
+            i = dict(step.values)["i"]
+            lines.append(f"  {step.axis}: sizes the forward conv maps back to {format_dim(i)}: {picks}")
     lines += [f"  note: {n}" for n in r.notes]
-    if t.constraints:
-        lines.append(f"  valid when: {', '.join(t.constraints)}")
+    if constraints:
+        lines.append(f"  valid when: {', '.join(constraints)}")
     lines += [f"  warning: {w}" for w in r.warnings]
     return lines
 
@@ -68,7 +69,7 @@ def render_trace(t: Trace, explain: bool = False) -> str:
     text = out.getvalue()
     lines: list[str] = []
     for name, r in zip(t.names, t.layers):
-        detail = _details(_without_constraints(t), r, explain)
+        detail = _details(r, explain)
         if detail:
             lines.append(f"{name} ({r.layer.type}): {r.layer.text}")
             lines += detail
@@ -76,7 +77,3 @@ def render_trace(t: Trace, explain: bool = False) -> str:
         lines.append(f"valid when: {', '.join(t.constraints)}")
     return text + ("\n".join(lines) + "\n" if lines else "")
 
-
-def _without_constraints(t: Trace) -> Trace:
-    from dataclasses import replace
-    return replace(t, constraints=())
