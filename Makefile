@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean oracles
+.PHONY: demo test bench fuzz clean oracles
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ oracles: $(KERAS1_SRC)/keras/layers/convolutional.py $(KERAS2_SRC)/keras/src/uti
 test: $(VENV)/.installed-test oracles
 	SHAPESMITH_KERAS1_SRC=$(CURDIR)/$(KERAS1_SRC) SHAPESMITH_KERAS2_SRC=$(CURDIR)/$(KERAS2_SRC) \
 		KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2
+
+fuzz: $(VENV)/.installed-test
+	SHAPESMITH_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz.py
 
 bench: $(VENV)/.installed-test
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/run.py

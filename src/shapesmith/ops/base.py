@@ -11,8 +11,6 @@ from ..errors import ShapeMismatchError
 SAME_UPPER = "SAME_UPPER"  # TF/Keras 'same', ONNX SAME_UPPER: the odd padding cell goes at the end
 SAME_LOWER = "SAME_LOWER"  # ONNX SAME_LOWER: the odd cell goes at the beginning
 
-Pad = "tuple[Dim, Dim] | str"
-
 
 def axis_names(rank: int) -> tuple[str, ...]:
     return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(rank, tuple(f"S{j}" for j in range(rank)))
