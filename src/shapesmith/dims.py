@@ -357,7 +357,8 @@ def subs(d: Dim, env: Mapping[str, Dim]) -> Dim:
 
 # -- conditions -------------------------------------------------------------------
 class Conditions:
-    """Validity conditions ``expr >= bound``; one-symbol monotone ones become ``h >= n``."""
+    """Validity conditions ``expr >= bound`` (one-symbol monotone ones become ``h >= n``) and
+    ``expr == value``."""
 
     def __init__(self) -> None:
         self.lower: dict[str, int] = {}
@@ -372,6 +373,10 @@ class Conditions:
                 self.lower[name] = least
         else:
             self.other.setdefault(f"{expr} >= {bound}", None)
+
+    def require_equal(self, expr: Expr, value: int) -> None:
+        """``expr == value``, kept as written (it pins the symbols to a set, not a bound)."""
+        self.other.setdefault(f"{expr} == {value}", None)
 
     def merge(self, other: Conditions) -> None:
         for name, least in other.lower.items():

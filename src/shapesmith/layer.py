@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .dims import Conditions, Dim, format_shape
+from .dims import Conditions, Dim, Expr, format_shape
 from .errors import ShapeMismatchError
-from .ops import OpResult, Step
+from .ops import OpResult, ShapeResult, Step
 
 
 @dataclass
@@ -49,7 +49,8 @@ class Layer:
     # input, with the argument that picks it in this framework ("" when the framework cannot).
     back_sizes: Callable[[object, tuple], list[list[tuple[Dim, str]]]] | None = None
 
-    def infer(self, shape: tuple[Dim, ...]) -> LayerResult:
+    def infer(self, *shapes: tuple[Dim, ...]) -> LayerResult:
+        shape = single_input(self.type, shapes)
         batched = True
         want = None if self.rank is None else self.rank + 2
         if want is not None and len(shape) != want:
@@ -108,14 +109,59 @@ class Layer:
         return replace(self, op=op)
 
 
+def single_input(type_name: str, shapes: tuple) -> tuple[Dim, ...]:
+    if len(shapes) != 1:
+        raise ShapeMismatchError(f"{type_name} received {len(shapes)} inputs", expected="one input",
+                                 fix="merge the inputs first (Concatenate, Add, ...)")
+    return shapes[0]
+
+
+@dataclass(frozen=True)
+class WholeLayer:
+    """A layer whose op sees whole shapes, batch dim included (dense, reshape, recurrent, merge).
+
+    ``op.apply(shapes) -> ShapeResult``; ``op.expects`` describes the input it takes, for messages.
+    """
+
+    framework: str
+    type: str
+    text: str
+    op: object
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    name: str = ""
+    declared_input: tuple[Dim, ...] | None = None
+    multi_input: bool = False  # merges take a list of inputs
+
+    def infer(self, *shapes: tuple[Dim, ...]) -> LayerResult:
+        if not self.multi_input:
+            single_input(self.type, shapes)
+        result: ShapeResult = self.op.apply(tuple(tuple(s) for s in shapes))
+        outputs = result.outputs
+        return LayerResult(
+            layer=self, op=self.op, input_shape=list(shapes) if self.multi_input else tuple(shapes[0]),
+            output_shape=list(outputs) if len(outputs) > 1 else outputs[0], params=result.params,
+            notes=self.notes + result.notes, warnings=self.warnings + result.warnings,
+            conditions=result.conditions, output_names=result.names if len(outputs) > 1 else ())
+
+    def alternatives(self, result: LayerResult) -> list:
+        return []
+
+    def layout(self) -> str:
+        return getattr(self.op, "expects", "(N, ...)")
+
+
 @dataclass(frozen=True)
 class LayerResult:
-    layer: Layer
+    """One layer applied: shapes in and out (a list when there are several, with ``output_names``)."""
+
+    layer: Layer | WholeLayer
     op: object
-    input_shape: tuple[Dim, ...]
-    output_shape: tuple[Dim, ...]
-    params: int
+    input_shape: tuple[Dim, ...] | list[tuple[Dim, ...]]
+    output_shape: tuple[Dim, ...] | list[tuple[Dim, ...]]
+    params: int | Expr
     steps: tuple[Step, ...] = ()
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     conditions: Conditions = field(default_factory=Conditions, compare=False)
+    output_names: tuple[str, ...] = ()

@@ -27,23 +27,29 @@ class Trace:
             "input_shape": shape_json(self.input_shape),
             "output_shape": shape_json(self.output_shape),
             "layers": [layer_dict(j, name, r) for j, (name, r) in enumerate(zip(self.names, self.layers))],
-            "params": self.params,
+            "params": dim_to_json(self.params),
             "constraints": list(self.constraints),
             "warnings": list(self.warnings),
         }
 
 
-def shape_json(shape: tuple[Dim, ...]) -> list:
+def shape_json(shape: tuple[Dim, ...] | list[tuple[Dim, ...]]) -> list:
+    """A shape as JSON; several shapes (a multi-output layer) as a list of them."""
+    if isinstance(shape, list):
+        return [shape_json(s) for s in shape]
     return [dim_to_json(d) for d in shape]
 
 
 def layer_dict(index: int, name: str, r: LayerResult) -> dict:
-    return {
+    out = {
         "index": index, "name": name, "type": r.layer.type, "text": r.layer.text,
         "input_shape": shape_json(r.input_shape), "output_shape": shape_json(r.output_shape),
-        "params": r.params, "notes": list(r.notes), "warnings": list(r.warnings),
+        "params": dim_to_json(r.params), "notes": list(r.notes), "warnings": list(r.warnings),
         "derivation": [step.to_dict() for step in r.steps],
     }
+    if r.output_names:
+        out["output_names"] = list(r.output_names)
+    return out
 
 
 def split_layers(code: str) -> list[str]:

@@ -6,7 +6,7 @@ import difflib
 
 from ..errors import ParseError
 from ..layer import Layer
-from . import keras, keras1, onnx, tf, torch
+from . import keras, keras1, keras_layers, onnx, tf, torch, torch_layers  # noqa: F401 (registration)
 from .base import Call, Dialect, parse_call
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (torch.DIALECT, keras.DIALECT, keras.DIALECT2, keras1.DIALECT,

@@ -4,9 +4,9 @@ Dialects translate framework text into these; the shape of every op comes from
 :mod:`shapesmith.arith`.
 """
 
-from .base import SAME_LOWER, SAME_UPPER, OpResult, Step, axis_names
+from .base import SAME_LOWER, SAME_UPPER, OpResult, ShapeResult, Step, axis_names
 from .conv import Conv, ConvTranspose
 from .pool import GlobalPool, Pool
 
-__all__ = ["SAME_LOWER", "SAME_UPPER", "OpResult", "Step", "axis_names", "Conv", "ConvTranspose",
+__all__ = ["SAME_LOWER", "SAME_UPPER", "OpResult", "ShapeResult", "Step", "axis_names", "Conv", "ConvTranspose",
            "Pool", "GlobalPool"]

@@ -59,3 +59,16 @@ def positive_output(step: Step, conditions: Conditions, what: str, fix: str) -> 
                 expected="an output size >= 1", fix=fix)
     elif isinstance(o, Expr):
         conditions.require(o, 1)
+
+
+@dataclass(frozen=True)
+class ShapeResult:
+    """What a whole-shape op (dense, reshape, recurrent, merge, ...) returns: one or more output
+    shapes, batch included, with names when there are several."""
+
+    outputs: tuple[tuple[Dim, ...], ...]
+    names: tuple[str, ...] = ()
+    params: int | Expr = 0
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    conditions: Conditions = field(default_factory=Conditions, compare=False)
