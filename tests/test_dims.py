@@ -131,3 +131,39 @@ def test_random_mixed_expressions_match_python():
         for _ in range(10):
             hv, wv = rng.randint(-20, 40), rng.randint(-20, 40)
             assert expr.subs({"h": hv, "w": wv}) == (a * hv + b * wv + c) // s * d + (hv + wv) // t
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(step, min_size=1, max_size=6), st.integers(-5, 5))
+def test_bounds_are_exact(ops, bound):
+    expr = apply(ops, H)
+    if not isinstance(expr, Expr):
+        return
+    c = Conditions()
+    c.require(expr, bound)
+    if c.other:
+        return  # kept as written: nothing to check
+    least = c.lower.get("h", 1)
+    for n in range(1, 300):
+        assert (value(expr, {"h": n}) >= bound) == (n >= least), (str(expr), bound, least, n)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.lists(step, min_size=1, max_size=5), st.lists(step, min_size=1, max_size=5))
+def test_equalities_read_as_residues_are_exact(ops_a, ops_b):
+    a, b = apply(ops_a, H), apply(ops_b, H)
+    c = Conditions()
+    try:
+        c.require_same(a, b)
+    except ParseError:
+        assert all(value(a, {"h": n}) != value(b, {"h": n}) for n in range(1, 200))
+        return
+    texts = c.as_strings()
+    if not texts:
+        assert all(value(a, {"h": n}) == value(b, {"h": n}) for n in range(1, 200))
+    elif "%" in texts[0]:
+        name, rest = texts[0].split(" % ")
+        period, rhs = rest.split(" ", 1)
+        residues = {int(r) for r in rhs.replace("== ", "").replace("in {", "").rstrip("}").split(", ")}
+        for n in range(1, 200):
+            assert (value(a, {"h": n}) == value(b, {"h": n})) == (n % int(period) in residues), (texts, n)

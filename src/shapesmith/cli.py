@@ -34,11 +34,12 @@ def _emit(result, as_json: bool, render) -> None:
 def layer(layer_text: str, input_shape: str | None, framework: str | None, explain: bool, as_json: bool) -> None:
     """The output shape of one LAYER, written as in its framework: nn.Conv2d(3, 8, 3, stride=2)."""
     from .render.text import render_layer
-    from .trace import split_layers, trace
+    from .trace import trace
 
-    if len(split_layers(layer_text)) != 1:
-        raise ShapesmithError("`shapesmith layer` takes exactly one layer", fix="use `shapesmith trace` for a stack")
     t = trace(layer_text, input_shape=input_shape, framework=framework)
+    if len(t.layers) != 1:
+        raise ShapesmithError(f"`shapesmith layer` takes one layer, got {len(t.layers)}",
+                              fix="use `shapesmith trace` for a stack")
     _emit(t, as_json, lambda: render_layer(t, explain))
 
 
@@ -49,7 +50,8 @@ def layer(layer_text: str, input_shape: str | None, framework: str | None, expla
 @click.option("--explain", "-e", is_flag=True, help="Show the derivation of every axis.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def trace_cmd(file, input_shape: str | None, framework: str | None, explain: bool, as_json: bool) -> None:
-    """Shapes through a stack in FILE (or stdin), one layer per line."""
+    """Shapes through a stack in FILE (or stdin): one layer per line, Sequential([...]),
+    nn.Sequential(...), model.add(...), or Keras functional code."""
     from .render.text import render_trace
     from .trace import trace
 

@@ -311,22 +311,35 @@ def _floor_or_ceiling(num: int | Expr, den: int) -> list[str]:
 
 def _format_expr(e: Expr) -> str:
     """The shortest of a few equal spellings: ``floor((h + 1)/2) - 1`` reads ``floor((h - 1)/2)``,
-    ``h - floor(3*h/4)`` reads ``ceiling(h/4)``."""
+    ``h - floor(3*h/4)`` reads ``ceiling(h/4)``, ``2*h - 2*floor(h/2)`` reads ``2*ceiling(h/2)``."""
     terms = sorted(e.terms, key=_term_order)
     candidates = [(_join_terms([(_format_mono(m), c) for m, c in terms], e.const), len(terms), abs(e.const))]
     floors = [(m, c) for m, c in terms if any(isinstance(a, _Floor) for a in m)]
     if len(floors) == 1 and len(floors[0][0]) == 1:
         (atom,), c = floors[0]
-        num, den, const = atom.num, atom.den, e.const
+        others = e - c * Expr.of_atom(atom) - e.const  # the terms besides c*floor(X/d) and the constant
         rest = [(_format_mono(m), k) for m, k in terms if m != (atom,)]
-        for t in {0, -const // c, -(const // c)}:  # c*floor(X/d) + C == c*floor((X - t*d)/d) + C + c*t
-            for text in _floor_or_ceiling(num - t * den, den):
-                candidates.append((_join_terms(rest + [(text, c)], const + c * t), len(terms), abs(const + c * t)))
-        if abs(c) == 1:  # fold everything into one floor: R + c*floor(X/d) == floor((c*X + d*R)/d) up to c's sign
-            others = e - c * Expr.of_atom(atom)
-            inside = c * num + den * others if c == 1 else den * others - num + (den - 1)
-            candidates += [(text, 1, 0) for text in _floor_or_ceiling(inside, den)]
+        folds = [(atom.num, rest)]
+        if isinstance(others, Expr) and all(k % c == 0 for _, k in others.terms):
+            folds.append((atom.num + atom.den * Expr.build({mono: k // c for mono, k in others.terms}, 0), []))
+        for num, outside in folds:
+            candidates += _floor_spellings(num, atom.den, c, e.const, outside)
     return min(candidates, key=lambda cand: (len(cand[0]), cand[1], cand[2], cand[0]))[0]
+
+
+def _floor_spellings(num: int | Expr, den: int, c: int, const: int, outside: list) -> list[tuple[str, int, int]]:
+    """``outside + c*floor(num/den) + const`` spelled ``m*G + K`` with ``m = |c|``, ``G`` a floor
+    (``c > 0``) or ``ceiling(-num/den)`` (``c < 0``), shifted by whole multiples: ``G + t``."""
+    m, sign = abs(c), (1 if c > 0 else -1)
+    out = []
+    for t in {0, const // m, -(-const // m)}:
+        z = sign * num + t * den
+        spellings = [("floor", z), ("ceiling", z - (den - 1))] if c > 0 else [("ceiling", z), ("floor", z + den - 1)]
+        for fn, inner in spellings:
+            text = _format_call(fn, inner, den)
+            outer = const - m * t
+            out.append((_join_terms(outside + [(text, m)], outer), len(outside) + 1, abs(outer)))
+    return out
 
 
 # -- dims -------------------------------------------------------------------------
@@ -366,17 +379,41 @@ class Conditions:
 
     def require(self, expr: Expr, bound: int) -> None:
         syms = expr.symbols()
-        if len(syms) == 1 and expr.monotone():
+        if len(syms) == 1:
             (name,) = syms
-            least = least_satisfying(expr, name, bound)
-            if least > 1 and least > self.lower.get(name, 1):
-                self.lower[name] = least
-        else:
-            self.other.setdefault(f"{expr} >= {bound}", None)
+            least = least_satisfying(expr, name, bound) if expr.monotone() else _least_quasilinear(expr, name, bound)
+            if least is not None:
+                if least > self.lower.get(name, 1):
+                    self.lower[name] = least
+                return
+        self.other.setdefault(f"{expr} >= {bound}", None)
 
     def require_equal(self, expr: Expr, value: int) -> None:
         """``expr == value``, kept as written (it pins the symbols to a set, not a bound)."""
         self.other.setdefault(f"{expr} == {value}", None)
+
+    def require_same(self, a: int | Expr, b: int | Expr) -> None:
+        """``a == b``; of one symbol and periodic, read as residues: ``h % 2 == 0``."""
+        diff = a - b
+        if isinstance(diff, int):
+            if diff:
+                raise ParseError(f"{a} == {b} never holds")
+            return
+        syms = diff.symbols()
+        period = _period(diff)
+        if len(syms) == 1 and period and period <= 10_000:
+            (name,) = syms
+            base = period * 4
+            if all(diff.subs({name: base + r}) == diff.subs({name: base + period + r}) for r in range(period)):
+                residues = [r for r in range(period) if diff.subs({name: base + r}) == 0]
+                if not residues:
+                    raise ParseError(f"{a} == {b} holds for no {name}", fix="make the shapes agree")
+                if len(residues) < period:
+                    text = (f"{name} % {period} == {residues[0]}" if len(residues) == 1 else
+                            f"{name} % {period} in {{{', '.join(map(str, residues))}}}")
+                    self.other.setdefault(text, None)
+                return
+        self.other.setdefault(f"{a} == {b}", None)
 
     def merge(self, other: Conditions) -> None:
         for name, least in other.lower.items():
@@ -387,6 +424,34 @@ class Conditions:
 
     def as_strings(self) -> list[str]:
         return [f"{n} >= {v}" for n, v in sorted(self.lower.items())] + list(self.other)
+
+
+def _period(expr: Expr) -> int:
+    """A period of the floors in ``expr`` (the product of their denominators)."""
+    period = 1
+    for mono, _ in expr.terms:
+        for atom in mono:
+            if isinstance(atom, _Floor):
+                period *= atom.den * _period(atom.num) if isinstance(atom.num, Expr) else atom.den
+    return period
+
+
+def _least_quasilinear(expr: Expr, name: str, bound: int) -> int | None:
+    """For ``expr(h + P) == expr(h) + g`` with ``g > 0`` (floors of linear terms with period P):
+    the ``n`` with ``{h >= 1: expr(h) >= bound} == {h >= n}``, or None when that set has holes."""
+    period = _period(expr)
+    if period > 100_000:
+        return None
+    f = lambda v: expr.subs({name: v})  # noqa: E731
+    g = f(1 + period) - f(1)
+    if g <= 0 or any(f(v + period) - f(v) != g for v in (*range(1, period + 1), 10**6 + 7)):
+        return None
+    firsts = []  # per residue class, the first h that satisfies
+    for r in range(1, period + 1):
+        short = bound - f(r)
+        firsts.append(r + (max(0, -(-short // g)) * period))
+    least = max(1, max(h - period for h in firsts) + 1)
+    return least if all(h >= least for h in firsts) else None
 
 
 def least_satisfying(expr: Expr, name: str, bound: int) -> int:

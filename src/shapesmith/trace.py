@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .dialects import build_layer
-from .dims import Conditions, Dim, as_shape, dim_to_json, format_shape
-from .errors import ParseError, ShapesmithError
-from .layer import Layer, LayerResult
+from .dialects import detect_program, dialect, parse_call
+from .dims import Conditions, Dim, Expr, as_shape, dim_to_json, format_shape
+from .errors import ParseError, ShapeMismatchError, ShapesmithError
+from .layer import LayerResult
+from .program import Node, Program, Value, parse_program
 
 
 @dataclass(frozen=True)
 class Trace:
     framework: str
-    input_shape: tuple[Dim, ...]
-    output_shape: tuple[Dim, ...]
+    input_shape: tuple[Dim, ...] | list[tuple[Dim, ...]]
+    output_shape: tuple[Dim, ...] | list[tuple[Dim, ...]]
     layers: tuple[LayerResult, ...]
     names: tuple[str, ...]
-    params: int
+    params: int | Expr
     constraints: tuple[str, ...]
     warnings: tuple[str, ...]
 
@@ -52,68 +53,121 @@ def layer_dict(index: int, name: str, r: LayerResult) -> dict:
     return out
 
 
-def split_layers(code: str) -> list[str]:
-    """One layer per line; blank lines and ``#`` comments are skipped."""
-    lines = [line.split("#", 1)[0].strip() for line in code.splitlines()]
-    return [line for line in lines if line]
-
-
 def trace(code: str, *, input_shape: str | tuple | list | None = None, framework: str | None = None) -> Trace:
-    """Shapes through a layer, or a stack written one layer per line.
+    """Shapes through a layer or a whole stack: one layer per line, ``Sequential([...])``,
+    ``nn.Sequential(...)``, ``model.add(...)`` or Keras functional code.
 
     >>> trace("nn.Conv2d(3, 8, 3, stride=2, padding=1)", input_shape="(1, 3, h, w)").output_shape
     (1, 8, Expr('ceiling(h/2)'), Expr('ceiling(w/2)'))
     """
     if not isinstance(code, str):
         raise ParseError(f"code must be text, got {type(code).__name__}")
-    texts = split_layers(code)
-    if not texts:
+    program = parse_program(code)
+    if not program.nodes:
         raise ParseError("no layer given", expected="a layer call such as nn.Conv2d(3, 8, 3)")
-    layers: list[Layer] = []
-    for j, text in enumerate(texts):
+    calls = []
+    for node in program.nodes:
         try:
-            layer = build_layer(text, framework or (layers[0].framework if layers else None))
+            calls.append(parse_call(node.text))
         except ShapesmithError as err:
-            raise err.located(f"layer {j} ({text})" if len(texts) > 1 else text) from None
-        layers.append(layer)
-    shape = _input_shape(input_shape, layers[0])
+            raise err.located(_where(program, node)) from None
+    chosen = dialect(framework) if framework else detect_program(calls)
+    layers: list = []
+    for node, call in zip(program.nodes, calls):
+        try:
+            layers.append(chosen.build(call))
+        except ShapesmithError as err:
+            raise err.located(_where(program, node)) from None
+    inputs = _input_shapes(program, layers, input_shape)
+    names = _names(layers, calls, program.nodes)
     results: list[LayerResult] = []
-    names: list[str] = []
     conditions = Conditions()
     warnings: list[str] = []
-    current = shape
-    for j, layer in enumerate(layers):
-        name = _name(layer, j, layers[:j])
+    for j, (node, layer) in enumerate(zip(program.nodes, layers)):
+        shapes = [_shape_of(v, inputs, results, layer) for v in node.inputs]
         try:
-            result = layer.infer(current)
+            result = layer.infer(*shapes)
         except ShapesmithError as err:
-            raise err.located(f"{layer.type} (layer {j}, {name}) on input {format_shape(current)}") from None
+            shown = format_shape(shapes[0]) if len(shapes) == 1 else ", ".join(format_shape(s) for s in shapes)
+            raise err.located(f"{layer.type} (layer {j}, {names[j]}) on input {shown}") from None
+        first = next(k for k, other in enumerate(program.nodes) if node.shared is not None and other.shared ==
+                     node.shared) if node.shared is not None else j
+        if first != j:  # a shared layer: its weights count once
+            result = replace(result, params=0, notes=result.notes + (f"shares its weights with {names[first]}",))
         results.append(result)
-        names.append(name)
         conditions.merge(result.conditions)
-        warnings += [f"{layer.type}: {w}" for w in result.warnings]
-        current = result.output_shape
-    return Trace(layers[0].framework, shape, current, tuple(results), tuple(names),
-                 sum(r.params for r in results), tuple(conditions.as_strings()), tuple(warnings))
+        warnings += [f"{layer.type} ({names[j]}): {w}" for w in result.warnings]
+    outputs = program.outputs or [Value(len(results) - 1)]
+    out_shapes = [_shape_of(v, inputs, results, None) for v in outputs]
+    params = sum((r.params for r in results), 0)
+    return Trace(layers[0].framework, inputs[0] if len(inputs) == 1 else list(inputs),
+                 out_shapes[0] if len(out_shapes) == 1 else out_shapes, tuple(results), tuple(names), params,
+                 tuple(conditions.as_strings()), tuple(warnings))
 
 
-def _input_shape(given: str | tuple | list | None, first: Layer) -> tuple[Dim, ...]:
-    if given is not None:
-        return as_shape(given)
-    if first.declared_input is not None:
-        return first.declared_input
-    raise ParseError(f"no input shape for {first.type}",
-                     expected=f"an input shape {first.layout()}, batch dim included",
-                     fix="pass --input, e.g. --input '(None, 3, h, w)'")
+def _where(program: Program, node: Node) -> str:
+    return node.text if len(program.nodes) == 1 else f"line {node.line} ({node.text})"
 
 
-def _name(layer: Layer, index: int, before: list[Layer]) -> str:
-    """Names as the framework gives them: Keras ``conv2d``, ``conv2d_1``; Keras 1 from ``_1``; torch the index."""
-    if layer.framework == "torch":
-        return str(index)
-    if layer.framework == "onnx":
-        return f"{layer.type}_{index}"
-    count = sum(1 for other in before if other.name == layer.name)
-    if layer.framework == "keras1":
-        return f"{layer.name}_{count + 1}"
-    return layer.name if count == 0 else f"{layer.name}_{count}"
+def _shape_of(value: Value, inputs: list, results: list[LayerResult], consumer) -> tuple[Dim, ...]:
+    if value.node is None:
+        return inputs[value.index]
+    out = results[value.node].output_shape
+    if isinstance(out, list):
+        if value.output is None:
+            names = results[value.node].output_names
+            raise ShapeMismatchError(
+                f"{results[value.node].layer.type} returns {len(out)} outputs ({', '.join(names)})"
+                + (f" and {consumer.type} takes one" if consumer is not None else ""),
+                fix="unpack them (out, h, c = ...) and pass one on")
+        return out[value.output]
+    if value.output not in (None, 0):
+        raise ShapeMismatchError(f"{results[value.node].layer.type} has one output; index {value.output} is out of range")
+    return out
+
+
+def _input_shapes(program: Program, layers: list, given) -> list[tuple[Dim, ...]]:
+    """The declared inputs; ``given`` (``--input``) overrides the first; else the first layer's
+    ``input_shape=`` / ``batch_input_shape=`` / ``input_dim=``."""
+    shapes = []
+    for k, (name, declared) in enumerate(program.inputs):
+        if k == 0 and given is not None:
+            declared = as_shape(given)
+        first = next((layers[j] for j, n in enumerate(program.nodes) if Value(None, k) in n.inputs), None)
+        if declared is None and first is not None:
+            declared = first.declared_input
+        if declared is None:
+            layout = first.layout() if first is not None else "(N, ...)"
+            raise ParseError(f"no input shape for {first.type if first else name}",
+                             expected=f"an input shape {layout}, batch dim included",
+                             fix="pass --input, e.g. --input '(None, 3, h, w)', or write Input(shape=...)")
+        shapes.append(tuple(declared))
+    return shapes
+
+
+def _names(layers: list, calls: list, nodes: list[Node]) -> list[str]:
+    """Names as the framework gives them: a ``name=`` argument; Keras ``conv2d``, ``conv2d_1``;
+    Keras 1 from ``_1``; torch the index; ONNX type and index. A shared layer keeps its name."""
+    names: list[str] = []
+    counts: dict[str, int] = {}
+    for j, (layer, call) in enumerate(zip(layers, calls)):
+        earlier = [k for k in range(j) if nodes[k].shared is not None and nodes[k].shared == nodes[j].shared]
+        if earlier:
+            names.append(names[earlier[0]])
+            continue
+        given = call.kwargs.get("name")
+        if isinstance(given, str):
+            names.append(given)
+            continue
+        if layer.framework == "torch":
+            names.append(str(j))
+        elif layer.framework == "onnx":
+            names.append(f"{layer.type}_{j}")
+        else:
+            n = counts.get(layer.name, 0)
+            counts[layer.name] = n + 1
+            if layer.framework == "keras1":
+                names.append(f"{layer.name}_{n + 1}")
+            else:
+                names.append(layer.name if n == 0 else f"{layer.name}_{n}")
+    return names
