@@ -196,11 +196,12 @@ def as_shape_value(value: object, name: str, layer: str = "") -> tuple[Dim, ...]
 class Dialect:
     """A framework's names for layers, each with its :class:`Spec`."""
 
-    def __init__(self, name: str, prefixes: tuple[str, ...], title: str):
+    def __init__(self, name: str, prefixes: tuple[str, ...], title: str, removed: dict[str, str] | None = None):
         self.name = name
         self.prefixes = prefixes
         self.title = title
         self.specs: dict[str, Spec] = {}
+        self.removed = removed or {}  # keywords older versions took, with what to write instead
 
     def register(self, spec: Spec) -> Spec:
         self.specs[spec.type] = spec
@@ -228,4 +229,8 @@ class Dialect:
         if call.applied_kwargs and not getattr(spec.build, "takes_call_kwargs", False):
             raise ConfigError(f"{spec.type}(...)(x, {', '.join(call.applied_kwargs)}=...) is not accepted",
                               fix="remove the keyword arguments of the call")
+        for key in call.kwargs:
+            if key in self.removed and key not in spec.params:
+                raise ConfigError(f"{spec.type} got an unexpected keyword argument {key!r}: {self.title} removed it",
+                                  fix=self.removed[key])
         return spec.build(call, spec.bind(call))

@@ -18,7 +18,10 @@ from ..layer import Layer
 from ..ops import SAME_UPPER, Conv, ConvTranspose, GlobalPool, Pool
 from .base import Call, Dialect, Spec, as_bool, as_choice, as_int, as_ints, as_shape_value, describe
 
-DIALECT = Dialect("keras", ("keras.layers", "layers", "keras.src.layers"), "Keras 3")
+DIALECT = Dialect("keras", ("keras.layers", "layers", "keras.src.layers"), "Keras 3", removed={
+    "batch_input_shape": "start with keras.Input(batch_shape=(...)) (batch dim included), or "
+                         "keras.Input(shape=(...)) without it; for tf.keras 2 code pass --framework keras2",
+    "input_length": "start with keras.Input(shape=(length,)); for tf.keras 2 code pass --framework keras2"})
 # tf.keras 2 code also reads ``from tensorflow.keras import layers`` and, with standalone Keras 2,
 # ``keras.layers.Conv2D``: those prefixes are shared with Keras 3, which detection prefers.
 DIALECT2 = Dialect("keras2", ("tf.keras.layers", "tensorflow.keras.layers", "tf_keras.layers", "keras.layers",

@@ -82,7 +82,8 @@ def _keras_rnn(framework: str, type_name: str):
         op = Recurrent(cell, units, "keras", type_name, batch_first=not time_major,
                        return_sequences=flags["return_sequences"], return_state=flags["return_state"],
                        bias_vectors=(2 if reset_after else 1) if bias else 0,
-                       stateful=flags["stateful"], unroll=flags["unroll"], go_backwards=flags["go_backwards"])
+                       stateful=flags["stateful"], unroll=flags["unroll"],
+                       unroll_strict=framework == "keras2", go_backwards=flags["go_backwards"])
         shape, notes = declared_input(framework, a, type_name)
         if time_major:
             notes += ("time_major=True: the input is (timesteps, batch, features), the sequence output "
@@ -150,6 +151,10 @@ def _bidirectional(framework: str):
                 raise ConfigError(f"Forward layer and backward layer are expected to have the same value for "
                                   f'attribute "{attr}", got "{getattr(fwd, attr)}" for forward layer and '
                                   f'"{getattr(back, attr)}" for backward layer', fix=f"give both layers the same {attr}")
+        if framework == "keras" and fwd.stateful and fwd.return_state:
+            raise ConfigError("Keras 3 Bidirectional fails with stateful=True and return_state=True together "
+                              "(Bidirectional.compute_mask: TypeError: unsupported operand type(s) for *: "
+                              "'generator' and 'int')", fix="use stateful=False or return_state=False in the wrapped layer")
         shape, notes = declared_input(framework, a, "Bidirectional")
         if shape is None:
             shape = inner.declared_input

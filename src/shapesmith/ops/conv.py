@@ -51,7 +51,8 @@ def same_step(axis: str, i: Dim, k: int, s: int, d: int, pad_mode: str) -> Step:
         pb, pe = arith.split_pad(total, lower=pad_mode == SAME_LOWER)
         side = "beginning" if pad_mode == SAME_LOWER else "end"
         notes = (f"SAME pads {total} in all: {pb} before, {pe} after"
-                 + (f" (the odd cell goes at the {side})" if pb != pe else ""),)
+                 + (f" (the odd cell goes at the {side}; PyTorch's integer padding is symmetric: port it as "
+                    f"F.pad / nn.ZeroPad of ({pb}, {pe}) and padding=0)" if pb != pe else ""),)
     elif i is not None and s > 1:
         notes = (f"SAME padding depends on {i} mod {s}; the output size does not",)
     return Step(axis, arith.same, (("i", i), ("s", s)), o, notes)

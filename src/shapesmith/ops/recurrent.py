@@ -72,6 +72,7 @@ class Recurrent:
     params: int | None = None
     stateful: bool = False
     unroll: bool = False
+    unroll_strict: bool = True  # tf.keras 2 refuses unroll=True with unknown steps; Keras 3 builds, warns here
     go_backwards: bool = False  # Keras: shapes unchanged; Bidirectional needs the two directions to differ
 
     @property
@@ -144,7 +145,11 @@ class Recurrent:
             warnings.append(f"the weights are built for {features} features: once built, only inputs with that many "
                             "features fit")
         if self.style == "keras":
-            if self.unroll and steps is None:
+            if self.unroll and steps is None and not self.unroll_strict:
+                warnings.append("unroll=True needs a known number of time steps to run: Keras 3 builds the layer "
+                                "with timesteps None, but calling it on such a tensor (TensorFlow backend, or "
+                                "tf.keras 2) fails with 'Cannot unroll a RNN if the time dimension is undefined'")
+            elif self.unroll and steps is None:
                 raise ShapeMismatchError(
                     f"{self.type}: Cannot unroll a RNN if the time dimension is undefined (input {format_shape(shape)})",
                     expected="a known number of time steps", fix="give the steps as a number, or unroll=False")
