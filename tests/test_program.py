@@ -124,7 +124,7 @@ def test_torch_sequential_matches_torch():
     model = namespace["model"]
     for h, w in [(28, 28), (29, 30), (16, 33)]:
         seen = []
-        hooks = [m.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape))) for m in model]
+        hooks = [m.register_forward_hook(lambda m, i, o, seen=seen: seen.append(tuple(o.shape))) for m in model]
         try:
             model(torch.zeros(2, 3, h, w))
             ok = True

@@ -16,6 +16,7 @@ MAX_PROGRAM_TEXT = 2_000_000
 CONTAINERS = ("Sequential",)
 INPUTS = ("Input", "InputLayer")
 MODELS = ("Model", "Functional")
+TENSOR_KEYWORDS = ("query", "value", "key", "inputs")  # tensors passed by keyword: attention(query=q, value=v)
 HARMLESS_METHODS = ("summary", "compile", "fit", "build", "evaluate", "predict", "to", "eval", "train", "cuda",
                     "cpu", "print")
 
@@ -178,11 +179,13 @@ class _Reader:
             raise self.error(stmt, "mixes a sequential stack with functional code",
                              "either one layer per line / Sequential([...]), or x = Layer(...)(x) throughout")
         self.functional = True
-        if not call.args:
+        tensors = [a for a in call.args] + [kw.value for kw in call.keywords if kw.arg in TENSOR_KEYWORDS]
+        if not tensors:
             raise self.error(stmt, "applies a layer to nothing", "Layer(...)(x)")
-        arg = call.args[0]
-        multi = isinstance(arg, (ast.List, ast.Tuple))
-        inputs = tuple(self.tensor(a, stmt) for a in (arg.elts if multi else [arg]))
+        multi = len(tensors) > 1 or isinstance(tensors[0], (ast.List, ast.Tuple))
+        if len(tensors) == 1 and multi:
+            tensors = list(tensors[0].elts)
+        inputs = tuple(self.tensor(a, stmt) for a in tensors)
         shared = None
         if isinstance(call.func, ast.Call):
             text = self.segment(call)
@@ -191,6 +194,9 @@ class _Reader:
             if not isinstance(definition, _LayerDef):
                 raise self.error(stmt, f"calls {call.func.id}, which is not a layer", "Layer(...)(x)")
             text, shared = definition.text, definition.key
+            options = [self.segment(kw) for kw in call.keywords if kw.arg not in TENSOR_KEYWORDS]
+            if options:  # keyword arguments of the call (need_weights=False) go with the layer
+                text = f"{text}(x, {', '.join(options)})"
         self.program.nodes.append(Node(text, inputs, stmt.lineno, multi, shared))
         return Value(len(self.program.nodes) - 1)
 

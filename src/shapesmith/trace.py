@@ -97,8 +97,11 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
         results.append(result)
         conditions.merge(result.conditions)
         warnings += [f"{layer.type} ({names[j]}): {w}" for w in result.warnings]
-    outputs = program.outputs or [Value(len(results) - 1)]
-    out_shapes = [_shape_of(v, inputs, results, None) for v in outputs]
+    if program.outputs:
+        out_shapes = [_shape_of(v, inputs, results, None) for v in program.outputs]
+    else:  # the last layer's output(s)
+        last = results[-1].output_shape
+        out_shapes = last if isinstance(last, list) else [last]
     params = sum((r.params for r in results), 0)
     return Trace(layers[0].framework, inputs[0] if len(inputs) == 1 else list(inputs),
                  out_shapes[0] if len(out_shapes) == 1 else out_shapes, tuple(results), tuple(names), params,
@@ -119,7 +122,7 @@ def _shape_of(value: Value, inputs: list, results: list[LayerResult], consumer) 
             raise ShapeMismatchError(
                 f"{results[value.node].layer.type} returns {len(out)} outputs ({', '.join(names)})"
                 + (f" and {consumer.type} takes one" if consumer is not None else ""),
-                fix="unpack them (out, h, c = ...) and pass one on")
+                fix=f"unpack them ({', '.join(names)} = ...) and pass one on")
         return out[value.output]
     if value.output not in (None, 0):
         raise ShapeMismatchError(f"{results[value.node].layer.type} has one output; index {value.output} is out of range")

@@ -98,7 +98,7 @@ def _spec(framework: str, type_name: str, own: tuple[str, ...], defaults: dict, 
                           name=_snake(type_name), declared_input=shape)
     common = COMMON2 if framework == "keras2" else COMMON
     return Spec(type_name, own + common, {**defaults, **{k: None for k in common}}, build,
-                marker=("batch_input_shape",) if framework == "keras2" else ())
+                marker=("batch_input_shape",) if framework == "keras2" else (), primary=framework == "keras")
 
 
 def _register_more(dialect: Dialect) -> None:

@@ -8,7 +8,7 @@ input's values as an attribute-like keyword. Parameters are the initializers' si
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..dims import Conditions, Dim, Expr, format_shape
 from ..errors import ConfigError, ShapeMismatchError
@@ -155,9 +155,31 @@ def _batchnorm(call: Call, a: dict) -> WholeLayer:
     c = _const_shape(a["scale"], "scale", "BatchNormalization")
     if c is not None and len(c) != 1:
         raise ConfigError(f"BatchNormalization: scale={format_shape(c)}", expected="a 1-D shape (C,)")
-    note = "4 initializers of C values each: scale, B, input_mean, input_var"
-    op = Elementwise("BatchNormalization", min_rank=2, sizes=((1, c[0]),) if c else (), per_size=4,
-                     param_axes=(1,), expects="(N, C, ...)", label=f"scale=({c[0]},)" if c else "", notes=(note,))
+    return WholeLayer("onnx", "BatchNormalization", call.text, _BatchNorm(c[0] if c else None),
+                      name="BatchNormalization")
+
+
+@dataclass(frozen=True)
+class _BatchNorm:
+    """onnxruntime reads a 1-D input as ``(N,)`` with one channel."""
+
+    channels: int | None
+    expects = "(N, C, ...)"
+
+    def apply(self, shapes):
+        (shape,) = shapes
+        note = "4 initializers of C values each: scale, B, input_mean, input_var"
+        c = self.channels
+        if len(shape) == 1:
+            note += "; a 1-D input is read as (N,) with C = 1"
+            shape = (*shape, 1)
+        op = Elementwise("BatchNormalization", min_rank=2, sizes=((1, c),) if c else (), per_size=4,
+                         param_axes=(1,), expects="(N, C, ...)", label=f"scale=({c},)" if c else "", notes=(note,))
+        result = op.apply((shape,))
+        return ShapeResult(shapes, params=result.params, notes=result.notes, conditions=result.conditions)
+
+
+def _unused(call: Call, a: dict):
     return WholeLayer("onnx", "BatchNormalization", call.text, op, name="BatchNormalization")
 
 
@@ -213,3 +235,10 @@ DIALECT.register(Spec("BatchNormalization", ("X", "scale", "B", "input_mean", "i
                        "momentum": 0.9, "training_mode": 0}, _batchnorm))
 DIALECT.register(Spec("LayerNormalization", ("X", "axis", "epsilon", "stash_type", "bias"),
                       {"X": None, "axis": -1, "epsilon": 1e-5, "stash_type": 1, "bias": 1}, _layernorm))
+
+# Names Keras 3 also has: unprefixed text means Keras unless a keyword only ONNX spells appears.
+for _name, _marker in (("Flatten", ("input",)), ("Reshape", ("shape", "allowzero", "data")),
+                       ("Dropout", ("ratio", "training_mode")),
+                       ("BatchNormalization", ("training_mode", "input_mean", "input_var", "X")),
+                       ("LayerNormalization", ("stash_type", "X", "bias")), ("Softmax", ("input",))):
+    DIALECT.specs[_name] = replace(DIALECT.specs[_name], marker=_marker)

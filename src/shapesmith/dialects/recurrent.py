@@ -285,6 +285,10 @@ def _onnx_rnn(op_name: str):
                     fix="make the weight shapes agree with direction and hidden_size")
         notes = [f"outputs Y, Y_h{', Y_c' if cell == 'lstm' else ''} ({'batch first' if layout else 'sequence first'}, "
                  f"layout={layout})"]
+        warnings = ()
+        if layout == 1:
+            warnings = ("layout=1 (batch first) is ONNX's spec, but onnxruntime's CPU kernels implement layout=0 "
+                        "only and refuse this node",)
         params = None
         if w is not None:
             params = sum(math.prod(x) for x in (w, r or want["R"], b, p) if x)
@@ -296,7 +300,7 @@ def _onnx_rnn(op_name: str):
             notes.append("P (peepholes) not counted without W")
         op = Recurrent(cell, hidden, "onnx", op_name, input_size=w[2] if w else None, directions=d,
                        batch_first=layout == 1, bias_vectors=2 if b is not None else 0, params=params)
-        return WholeLayer("onnx", op_name, call.text, op, notes=tuple(notes), name=op_name)
+        return WholeLayer("onnx", op_name, call.text, op, notes=tuple(notes), warnings=warnings, name=op_name)
 
     params = ("X", "W", "R", "B", "sequence_lens", "initial_h") + (("initial_c", "P") if cell == "lstm" else ()) + (
         "activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size") + (

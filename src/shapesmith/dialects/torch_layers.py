@@ -3,7 +3,7 @@ normalization and ``Embedding`` (registered into the torch dialect)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
 from ..layer import WholeLayer
@@ -147,11 +147,12 @@ def _batchnorm(rank: int):
         notes = [f"parameters: weight and bias, {c} each" if affine else "affine=False: no parameters"]
         if track:
             notes.append(f"running_mean and running_var ({c} each) are buffers, not parameters")
-        notes.append("in training mode torch also needs more than one value per channel (batch*spatial > 1)")
+        if track:
+            notes.append("in training mode torch also needs more than one value per channel (batch*spatial > 1)")
         layout = "(N, C) or (N, C, L)" if rank == 1 else "(N, C, " + ", ".join(("D", "H", "W")[3 - rank:]) + ")"
         op = Elementwise(type_name, params=2 * c if affine else 0, ranks=ranks,
                          sizes=((1, c),) if affine or track else (), label=f"num_features={c}", expects=layout,
-                         notes=tuple(notes))
+                         notes=tuple(notes), spread=None if track else (1, 0))
         return WholeLayer("torch", type_name, call.text, op, name=type_name.lower())
 
     return Spec(type_name, ("num_features", "eps", "momentum", "affine", "track_running_stats", "device", "dtype"),
@@ -186,7 +187,7 @@ def _groupnorm(call: Call, a: dict) -> WholeLayer:
         raise ConfigError(f"num_channels must be divisible by num_groups (num_channels={c}, num_groups={g})",
                           fix=f"use a num_groups that divides {c}")
     op = Elementwise("GroupNorm", params=2 * c if affine else 0, min_rank=2, sizes=((1, c),) if affine else (),
-                     groups=(1, g), label=f"num_channels={c}", expects="(N, C, ...)")
+                     groups=(1, g), label=f"num_channels={c}", expects="(N, C, ...)", spread=(1, g))
     return WholeLayer("torch", "GroupNorm", call.text, op, name="groupnorm")
 
 
@@ -255,3 +256,12 @@ DIALECT.register(Spec("Embedding", ("num_embeddings", "embedding_dim", "padding_
                       {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
                        "sparse": False, "_weight": None, "_freeze": False, "device": None, "dtype": None},
                       _embedding))
+
+# Names Keras 3 also has (``Flatten()``, ``ReLU()``, ``Embedding(...)``): unprefixed text means Keras
+# (its specs are primary) unless a keyword only PyTorch spells appears.
+for _name, _marker in (("Flatten", ("start_dim", "end_dim")), ("Dropout", ("p", "inplace")),
+                       ("AlphaDropout", ("p", "inplace")), ("ReLU", ("inplace",)),
+                       ("LeakyReLU", ("inplace",)), ("ELU", ("inplace",)), ("Softmax", ("dim",)),
+                       ("PReLU", ("num_parameters", "init")),
+                       ("Embedding", ("num_embeddings", "embedding_dim", "padding_idx"))):
+    DIALECT.specs[_name] = replace(DIALECT.specs[_name], marker=_marker)

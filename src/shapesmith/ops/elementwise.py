@@ -46,6 +46,9 @@ class Elementwise:
     label: str = ""
     expects: str = "(N, ...)"
     notes: tuple[str, ...] = ()
+    spread: tuple[int, int] | None = None  # (axis, g): statistics over batch: > 1 value per unit (g groups of
+    # the axis, or each index of it when g == 0), as torch's batch/group norm require
+
 
     def apply(self, shapes: tuple[tuple[Dim, ...], ...]) -> ShapeResult:
         (shape,) = shapes
@@ -82,12 +85,23 @@ class Elementwise:
                                          fix=f"use a number of groups that divides {d}")
             if isinstance(d, Expr):
                 conditions.require_equal(d % g, 0)
+        if self.spread is not None:
+            axis, g = self.spread
+            j = normalize_axis(axis, rank, "axis")
+            units = g if g else shape[j]
+            total = product(shape) if units is not None else None
+            if isinstance(total, int) and isinstance(units, int) and total // units <= 1:
+                raise ShapeMismatchError(
+                    f"{self.kind}: the input {format_shape(shape)} has 1 value per "
+                    f"{'group' if g else 'channel'} to compute statistics over",
+                    expected="more than 1 value per " + ("group (N*C/groups*spatial > 1)" if g else
+                                                          "channel (batch * spatial > 1)"),
+                    fix="use a larger batch or spatial size" + ("" if g else ", or track_running_stats=True and eval()"))
+            if isinstance(total, Expr) and isinstance(units, int):
+                conditions.require(total, 2 * units)
         params: int | Expr = self.params
         if self.per_size:
-            axes = [normalize_axis(a, rank, "axis") for a in self.param_axes]
-            if len(set(axes)) != len(axes):
-                raise ShapeMismatchError(f"{self.kind}: axis={list(self.param_axes)} names an axis twice for the "
-                                         f"{rank}-D input {format_shape(shape)}", expected="distinct axes")
+            axes = [normalize_axis(a, rank, "axis") for a in self.param_axes]  # Keras: a repeated axis counts twice
             sizes = [_known(shape[a], a, shape, "it sets the number of weights") for a in axes]
             params = params + self.per_size * product(sizes)
         return ShapeResult((tuple(shape),), params=params, notes=self.notes, conditions=conditions)

@@ -231,12 +231,19 @@ class Bidirectional:
             notes.append(f"merge_mode='concat': the forward and backward outputs are joined on the last axis "
                          f"({fy[-1]} + {by[-1]} = {last})")
         else:
-            if fy != by:
-                raise ShapeMismatchError(
-                    f"Bidirectional merge_mode={self.merge_mode!r}: the forward output {format_shape(fy)} and the "
-                    f"backward output {format_shape(by)} differ", expected="the same shape to combine element-wise",
-                    fix="give the backward layer the same units, or merge_mode='concat'")
-            outputs, names = (fy,), ("output",)
+            merged = []
+            for x, y in zip(fy, by):
+                if x == y or y == 1:
+                    merged.append(x)
+                elif x == 1:
+                    merged.append(y)
+                else:
+                    raise ShapeMismatchError(
+                        f"Bidirectional merge_mode={self.merge_mode!r}: the forward output {format_shape(fy)} and "
+                        f"the backward output {format_shape(by)} do not broadcast",
+                        expected="the same shape (or a size 1) to combine element-wise",
+                        fix="give the backward layer the same units, or merge_mode='concat'")
+            outputs, names = (tuple(merged),), ("output",)
             notes.append(f"merge_mode={self.merge_mode!r}: the two directions are combined element-wise, "
                          "the last axis stays")
         if self.forward.return_state:
