@@ -172,12 +172,7 @@ def test_multi_output_json():
     for text, shape, framework, outputs, names in cases:
         result = build_layer(text, framework).infer(shapesmith.dims.as_shape(shape))
         assert [list(s) for s in result.output_shape] == outputs and list(result.output_names) == names
-        try:
-            d = shapesmith.trace(text, input_shape=shape, framework=framework).to_dict()
-        except shapesmith.ShapesmithError as err:
-            if "returns" in str(err) and "outputs" in str(err):
-                pytest.xfail(f"trace.py refuses a multi-output last layer: {err}")
-            raise
+        d = shapesmith.trace(text, input_shape=shape, framework=framework).to_dict()
         layer = d["layers"][0]
         assert layer["output_shape"] == outputs and layer["output_names"] == names, layer
         assert d["output_shape"] == outputs

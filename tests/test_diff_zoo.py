@@ -268,7 +268,11 @@ def test_keras(family):
     n, problems = 150, []
     for _ in range(n):
         case = KERAS[family](rng)
-        bad = compare(case, run_keras(case), ours(case))
+        want, got = run_keras(case), ours(case)
+        if want[0] == "reject" and "eager call" in want[1] and "normalized_shape" in want[1] and got[0] == "ok" \
+                and any("torch backend" in w for w in got[3].warnings):
+            continue  # Keras-on-torch LayerNormalization: non-trailing axes fail in call; shapesmith warns
+        bad = compare(case, want, got)
         if bad:
             problems.append(bad)
     assert not problems, report(problems, n, f"keras {family}")
@@ -366,3 +370,71 @@ def test_onnx(family):
         if bad:
             problems.append(bad)
     assert not problems, report(problems, n, f"onnx {family}")
+
+
+# ---------------------------------------------------------------- symbolic vs concrete
+SYMBOLIC = [
+    ("torch", "nn.Flatten()", "(2, 3, h, w)"),
+    ("torch", "nn.Flatten(0, 2)", "(n, 3, h, 4)"),
+    ("torch", "nn.Unflatten(1, (4, -1))", "(2, h, 3)"),
+    ("torch", "nn.Unflatten(-1, (2, 3))", "(2, h)"),
+    ("torch", "nn.BatchNorm1d(3, track_running_stats=False)", "(n, 3, h)"),
+    ("torch", "nn.GroupNorm(2, 4)", "(1, 4, h)"),
+    ("torch", "nn.LayerNorm(4)", "(2, h, 4)"),
+    ("torch", "nn.Embedding(10, 3)", "(n, h)"),
+    ("torch", "nn.Softmax(dim=-1)", "(n, h)"),
+    ("keras", "Flatten()", "(None, h, w, 3)"),
+    ("keras", "Reshape((-1, 2))", "(None, h, 4)"),
+    ("keras", "Reshape((6, 2))", "(None, h, 4)"),
+    ("keras", "Permute((2, 1))", "(None, h, 3)"),
+    ("keras", "RepeatVector(3)", "(None, h)"),
+    ("keras", "BatchNormalization()", "(None, h, w, 3)"),
+    ("keras", "BatchNormalization(axis=1)", "(None, c, 3)"),
+    ("keras", "LayerNormalization()", "(None, h, c)"),
+    ("keras", "GroupNormalization(2)", "(None, h, c)"),
+    ("keras", "PReLU(shared_axes=[1])", "(None, h, c)"),
+    ("keras", "Embedding(10, 3)", "(None, h)"),
+    ("onnx", "Flatten(axis=2)", "(n, 3, h, w)"),
+    ("onnx", "Reshape(shape=[0, -1])", "(n, 3, h)"),
+    ("onnx", "Gemm(B=(4, 5), C=(5,))", "(n, k)"),
+    ("onnx", "LayerNormalization(axis=1)", "(2, h, 3)"),
+]
+
+
+def _sub(shape, env):
+    return tuple(d.subs(env) if isinstance(d, shapesmith.Expr) else d for d in shape)
+
+
+@pytest.mark.parametrize("framework,text,shape", SYMBOLIC)
+def test_symbolic_matches_concrete(framework, text, shape):
+    """A symbolic trace substituted at sizes 1..12 equals the concrete trace (or its constraints fail
+    exactly where the concrete trace rejects)."""
+    sym = shapesmith.trace(text, input_shape=shape, framework=framework)
+    names = sorted({s for d in sym.input_shape if isinstance(d, shapesmith.Expr) for s in d.symbols()})
+    problems = []
+    for v in range(1, 13):
+        env = {n: v + j for j, n in enumerate(names)}
+        concrete = _sub(sym.input_shape, env)
+        try:
+            t = shapesmith.trace(text, input_shape=concrete, framework=framework)
+            got = ("ok", t.output_shape, t.params)
+        except shapesmith.ShapesmithError as exc:
+            got = ("reject", str(exc))
+        holds = all(_holds(c, env) for c in sym.constraints)
+        if got[0] == "ok":
+            want = (_sub(sym.output_shape, env), sym.params.subs(env) if isinstance(sym.params, shapesmith.Expr)
+                    else sym.params)
+            if not holds or (got[1], got[2]) != want:
+                problems.append(f"{env}: concrete {got}, symbolic {want}, constraints {sym.constraints} hold={holds}")
+        elif holds:
+            problems.append(f"{env}: concrete rejects ({got[1][:120]}) but constraints {sym.constraints} hold")
+    assert not problems, (f"{text} on {shape}:\n  " + "\n  ".join(problems[:10])
+                          + f"\n  repro: shapesmith.trace({text!r}, input_shape={shape!r}, framework={framework!r})")
+
+
+def _holds(constraint: str, env: dict) -> bool:
+    import sympy
+    return bool(sympy.sympify(constraint.replace("==", "-(") + ")" if "==" in constraint else constraint,
+                              locals={k: sympy.Integer(v) for k, v in env.items()}) == 0
+                if "==" in constraint else
+                sympy.sympify(constraint, locals={k: sympy.Integer(v) for k, v in env.items()}))

@@ -9,6 +9,7 @@ from ..dims import format_shape
 from ..errors import ConfigError, ShapeMismatchError
 from ..layer import WholeLayer
 from ..ops.dense import Dense
+from ..ops.base import ShapeResult
 from ..ops.elementwise import Elementwise, PerPosition
 from ..ops.embedding import Embedding
 from ..ops.shape import Flatten, Permute, RepeatVector, Reshape
@@ -248,8 +249,8 @@ def _register_more(dialect: Dialect) -> None:
         scale = as_bool(a["scale"], "scale", "LayerNormalization")
         rms = as_bool(a.get("rms_scaling", False), "rms_scaling", "LayerNormalization")
         per = int(scale or rms) + int(center and not rms)
-        return Elementwise("LayerNormalization", sizes=tuple((x, None) for x in axes), per_size=per,
-                           param_axes=axes if per else ()), ()
+        return _KerasLayerNorm(Elementwise("LayerNormalization", sizes=tuple((x, None) for x in axes),
+                                           per_size=per, param_axes=axes)), ()
     reg("LayerNormalization", ("axis", "epsilon", "center", "scale") + (("rms_scaling",) if fw == "keras" else ())
         + norm_ignored, {"axis": -1, "epsilon": 1e-3, "center": True, "scale": True, "rms_scaling": False,
                          **{k: None for k in norm_ignored}}, layernorm, limit=4 + len(norm_ignored))
@@ -292,6 +293,26 @@ def _register_more(dialect: Dialect) -> None:
                            "embeddings_constraint": None, "mask_zero": False, "weights": None, "lora_rank": None,
                            "lora_alpha": None, "quantization_config": None, "input_length": None, "sparse": False},
         embedding, limit=len(own) - (1 if fw == "keras" else 0))
+
+
+@dataclass(frozen=True)
+class _KerasLayerNorm:
+    """Keras ``LayerNormalization``: any axes; the torch backend's ``call`` takes only trailing ones."""
+
+    op: Elementwise
+    expects = "(N, ...)"
+
+    def apply(self, shapes):
+        (shape,) = shapes
+        result = self.op.apply(shapes)
+        rank = len(shape)
+        axes = sorted({a % rank for a in self.op.param_axes})
+        if axes != list(range(rank - len(axes), rank)):
+            return ShapeResult(result.outputs, params=result.params, conditions=result.conditions,
+                               warnings=(f"axis={list(self.op.param_axes)} are not the trailing axes: Keras on the "
+                                         "torch backend fails at call time (F.layer_norm normalizes the last dims "
+                                         "only); TensorFlow and JAX backends accept it",))
+        return result
 
 
 @dataclass(frozen=True)

@@ -179,10 +179,6 @@ class _BatchNorm:
         return ShapeResult(shapes, params=result.params, notes=result.notes, conditions=result.conditions)
 
 
-def _unused(call: Call, a: dict):
-    return WholeLayer("onnx", "BatchNormalization", call.text, op, name="BatchNormalization")
-
-
 @dataclass(frozen=True)
 class _LayerNorm:
     """ONNX ``LayerNormalization(axis)``: Scale and B have the shape ``x.shape[axis:]``."""

@@ -90,7 +90,10 @@ def _simple(type_name: str, params: tuple[str, ...] = (), defaults: dict | None 
     def build(call: Call, a: dict) -> WholeLayer:
         if check is not None:
             check(a)
-        op = Elementwise(type_name, ranks=ranks, min_rank=min_rank,
+        least = min_rank
+        if min_rank == 2 and type_name in ("Dropout2d", "FeatureAlphaDropout") and a["p"] in (0, 1):
+            least = 1  # feature dropout returns early for p == 0 or 1, before its ">= 2 dims" check
+        op = Elementwise(type_name, ranks=ranks, min_rank=least,
                          expects="(N, C, ...)" if ranks else "(N, ...)", notes=(note,) if note else ())
         return WholeLayer("torch", type_name, call.text, op, name=type_name.lower())
     return Spec(type_name, params, defaults or {}, build)

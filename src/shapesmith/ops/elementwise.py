@@ -61,6 +61,10 @@ class Elementwise:
             raise ShapeMismatchError(f"{self.kind} received a {rank}-D input {format_shape(shape)}",
                                      expected=f"at least {self.min_rank} dims {self.expects}")
         conditions = Conditions()
+        named = [normalize_axis(a, rank, "axis") for a, _ in self.sizes]
+        if len(set(named)) != len(named):  # Keras builds the weights, then the call fails
+            raise ShapeMismatchError(f"{self.kind}: axis={[a for a, _ in self.sizes]} names an axis twice for the "
+                                     f"{rank}-D input {format_shape(shape)}", expected="distinct axes")
         for axis, size in self.sizes:
             j = normalize_axis(axis, rank, "axis")
             d = shape[j]
@@ -101,7 +105,7 @@ class Elementwise:
                 conditions.require(total, 2 * units)
         params: int | Expr = self.params
         if self.per_size:
-            axes = [normalize_axis(a, rank, "axis") for a in self.param_axes]  # Keras: a repeated axis counts twice
+            axes = [normalize_axis(a, rank, "axis") for a in self.param_axes]
             sizes = [_known(shape[a], a, shape, "it sets the number of weights") for a in axes]
             params = params + self.per_size * product(sizes)
         return ShapeResult((tuple(shape),), params=params, notes=self.notes, conditions=conditions)

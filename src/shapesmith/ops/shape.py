@@ -119,8 +119,9 @@ class Reshape:
                             f"but the input {format_shape(shape)} has {rank} dims",
                             expected=f"0 only at indices below {rank}")
                     target[j] = shape[start + j]
-        total = product(span)
-        known = product(t for t in target if t != -1)
+        copied = {j for j, t in enumerate(self.target) if self.copy_zero and t == 0}
+        total = product(d for j, d in enumerate(span) if j not in copied)  # a copied dim cancels itself
+        known = product(t for j, t in enumerate(target) if t != -1 and j not in copied)
         conditions = Conditions()
         wanted = format_shape(tuple("-1" if t == -1 else t for t in self.target))  # type: ignore[misc]
         if -1 in target:
