@@ -143,7 +143,7 @@ TORCH = {"flatten": _t_flatten, "unflatten": _t_unflatten, "activation": _t_act,
 @pytest.mark.parametrize("family", sorted(TORCH))
 def test_torch(family):
     rng = random.Random(f"zoo-torch-{family}")
-    n, problems = 300, []
+    n, problems = 600, []
     for _ in range(n):
         case = TORCH[family](rng)
         bad = compare(case, run_torch(case), ours(case))
@@ -265,7 +265,7 @@ KERAS = {"flatten": _k_flatten, "reshape": _k_reshape, "permute": _k_permute, "r
 @pytest.mark.parametrize("family", sorted(KERAS))
 def test_keras(family):
     rng = random.Random(f"zoo-keras-{family}")
-    n, problems = 150, []
+    n, problems = 300, []
     for _ in range(n):
         case = KERAS[family](rng)
         want, got = run_keras(case), ours(case)
@@ -362,7 +362,7 @@ def _onnx_text(case: Case) -> Case:
 @pytest.mark.parametrize("family", sorted(ONNX))
 def test_onnx(family):
     rng = random.Random(f"zoo-onnx-{family}")
-    n, problems = 120, []
+    n, problems = 250, []
     for _ in range(n):
         case = ONNX[family](rng)
         mine = _onnx_text(case)

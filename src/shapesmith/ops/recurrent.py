@@ -31,8 +31,12 @@ from ..errors import ShapeMismatchError
 from .base import ShapeResult
 
 GATES = {"simple": 1, "lstm": 4, "gru": 3}
-UNITS_NOTE = ("units is the size of each output vector, not the number of time steps: every step of the input is "
-              "processed")
+def units_note(units: int, steps: Dim, sequences: bool) -> str:
+    """The classic confusion, answered with this layer's numbers."""
+    kept = ("return_sequences=True keeps the output of every step" if sequences else
+            "return_sequences=False keeps only the last step's output (True keeps every step's)")
+    return (f"units={units} is the size of each output vector, not a number of time steps: all "
+            f"{'the' if steps is None else steps} steps of the input are processed; {kept}")
 
 
 def recurrent_params(cell: str, units: int, features: Dim, *, directions: int = 1, layers: int = 1,
@@ -165,7 +169,7 @@ class Recurrent:
             proj_size=self.proj_size, bias_vectors=self.bias_vectors)
         outputs, names = self._outputs(batch, steps, batched)
         if self.style == "keras":
-            notes.append(UNITS_NOTE)
+            notes.append(units_note(self.units, steps, self.return_sequences))
         return ShapeResult(outputs, names, params=params, notes=tuple(notes), warnings=tuple(warnings),
                            conditions=conditions)
 
