@@ -145,7 +145,7 @@ def test_seed_lstm_input_longer_than_output():
     for seq, want in ((False, (None, 10)), (True, (None, 20, 10))):
         result = build_layer(f"LSTM(units=10, return_sequences={seq})", "keras").infer((None, 20, 1))
         assert result.output_shape == want
-        assert any("not the number of time steps" in n for n in result.notes), result.notes
+        assert any("not a number of time steps: all 20 steps" in n for n in result.notes), result.notes
 
 
 def test_keras_2d_input_error():
