@@ -389,8 +389,8 @@ class Conditions:
         self.other.setdefault(f"{expr} >= {bound}", None)
 
     def require_equal(self, expr: Expr, value: int) -> None:
-        """``expr == value``, kept as written (it pins the symbols to a set, not a bound)."""
-        self.other.setdefault(f"{expr} == {value}", None)
+        """``expr == value`` (it pins the symbols to a set, not a bound)."""
+        self.require_same(expr, value)
 
     def require_same(self, a: int | Expr, b: int | Expr) -> None:
         """``a == b``; of one symbol and periodic, read as residues: ``h % 2 == 0``."""
