@@ -4,11 +4,12 @@ An ``Expr`` is kept in a normal form: a sum of integer multiples of monomials pl
 integer constant, where a monomial is a product of atoms and an atom is a symbol or
 ``floor(E/d)`` with ``d >= 2``. Floors are normalised when built:
 
-* whole multiples move out: ``floor((d*A + R)/d) == A + floor(R/d)`` (coefficients of R in [0, d));
+* whole multiples move out: ``floor((d*A + R)/d) == A + floor(R/d)`` (R's constant in [0, d));
 * common factors cancel: ``floor((g*A + r)/(g*d)) == floor((A + floor(r/g))/d)``;
-* nested floors collapse: ``floor((floor(X/c) + R)/d) == floor((X + c*R)/(c*d))``.
+* nested floors collapse: ``floor((floor(X/c) + R)/d) == floor((X + c*R)/(c*d))``;
+* a numerator leads with a plus: ``floor(X/d) == -floor((d - 1 - X)/d)``.
 
-Those three identities hold for every integer ``A``, ``R``, ``X``, so the normal form is
+Those four identities hold for every integer ``A``, ``R``, ``X``, so the normal form is
 exact, and a conv/pool chain over ``h`` collapses to one ``floor((a*h + b)/d)`` term.
 ``//`` and ``%`` by a positive int work on ints and on ``Expr`` alike, so the window
 arithmetic is written once for both.
@@ -234,11 +235,10 @@ def _floordiv(e: Expr, d: int) -> int | Expr:
     whole: dict[_Mono, int] = {}
     rest: dict[_Mono, int] = {}
     for mono, c in e.terms:
-        q, r = divmod(c, d)
-        if q:
-            whole[mono] = q
-        if r:
-            rest[mono] = r
+        if c % d:
+            rest[mono] = c
+        else:
+            whole[mono] = c // d
     q_const, r_const = divmod(e.const, d)
     outside = Expr.build(whole, q_const)
     if not rest:
@@ -248,14 +248,15 @@ def _floordiv(e: Expr, d: int) -> int | Expr:
         rest = {m: c // g for m, c in rest.items()}
         r_const //= g
         d //= g
-        if d == 1:
-            return outside + Expr.build(rest, r_const)
     for mono, c in rest.items():
         if c == 1 and len(mono) == 1 and isinstance(mono[0], _Floor):
             inner = mono[0]
             others = Expr.build({m: k for m, k in rest.items() if m != mono}, r_const)
             return outside + (inner.num + inner.den * others) // (inner.den * d)
-    return outside + Expr.of_atom(_Floor(Expr.build(rest, r_const), d))
+    num = Expr.build(rest, r_const)
+    if num.terms[0][1] < 0:  # floor(X/d) == -floor((d - 1 - X)/d): a floor's numerator leads with a plus
+        return outside - (d - 1 - num) // d
+    return outside + Expr.of_atom(_Floor(num, d))
 
 
 # -- printing ---------------------------------------------------------------------

@@ -12,6 +12,11 @@ TITLES = {"torch": "PyTorch", "keras": "Keras 3", "keras2": "tf.keras 2", "keras
           "tf": "TensorFlow", "onnx": "ONNX"}
 
 
+def _count(params) -> str:
+    """``25,120``; a symbolic count (weights built for a symbolic size) as its formula."""
+    return f"{params:,}" if isinstance(params, int) else str(params)
+
+
 def _shape(shape) -> str:
     if isinstance(shape, list):
         return ", ".join(format_shape(s) for s in shape)
@@ -24,7 +29,7 @@ def render_layer(t: Trace, explain: bool = False) -> str:
     lines = [f"{TITLES[t.framework]}: {r.layer.text}",
              f"  input   {_shape(r.input_shape)}",
              f"  output  {_shape(r.output_shape)}",
-             f"  params  {r.params:,}"]
+             f"  params  {_count(r.params)}"]
     lines += _details(r, explain, t.constraints)
     return "\n".join(lines) + "\n"
 
@@ -60,12 +65,12 @@ def render_trace(t: Trace, explain: bool = False) -> str:
     table.add_column("Output Shape")
     table.add_column("Param #", justify="right")
     for name, r in zip(t.names, t.layers):
-        table.add_row(f"{name} ({r.layer.type})", _shape(r.output_shape), f"{r.params:,}")
+        table.add_row(f"{name} ({r.layer.type})", _shape(r.output_shape), _count(r.params))
     out = io.StringIO()
-    console = Console(file=out, width=120, color_system=None, highlight=False, soft_wrap=True)
+    console = Console(file=out, width=10_000, color_system=None, highlight=False)  # never wrap a shape
     console.print(f"{TITLES[t.framework]}, input {_shape(t.input_shape)}")
     console.print(table)
-    console.print(f"Total params: {t.params:,}")
+    console.print(f"Total params: {_count(t.params)}")
     text = out.getvalue()
     lines: list[str] = []
     for name, r in zip(t.names, t.layers):

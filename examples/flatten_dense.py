@@ -1,0 +1,6 @@
+inputs = keras.Input(shape=(h, w, 3))
+x = layers.Conv2D(32, 3, strides=2, padding="same")(inputs)
+x = layers.MaxPooling2D()(x)
+x = layers.Flatten()(x)
+outputs = layers.Dense(10)(x)
+model = keras.Model(inputs, outputs)
