@@ -43,6 +43,12 @@ def main() -> None:
               f"trace() from text {meta / full:.1f}x")
     except ImportError:
         print("torch not installed: no meta-device comparison")
+    stack = "\n".join(["nn.Conv2d(16, 16, 3, padding=1)", "nn.ReLU()", "nn.BatchNorm2d(16)",
+                        "nn.MaxPool2d(3, stride=1, padding=1)"] * 125)
+    concrete = per_call(lambda: shapesmith.trace(stack, input_shape="(8, 16, 64, 64)"), 5)
+    symbolic = per_call(lambda: shapesmith.trace(stack, input_shape="(8, 16, h, w)"), 3)
+    print(f"500-layer stack, concrete      {concrete * 1e3:8.1f} ms   (target well under 50 ms)")
+    print(f"500-layer stack, symbolic      {symbolic * 1e3:8.1f} ms   (target under 1 s)")
     command = [sys.executable, "-m", "shapesmith", "layer", LAYER, "--input", "(8, 64, 56, 56)"]
     subprocess.run(command, check=True, capture_output=True)
     times = []

@@ -14,7 +14,7 @@ import random
 import pytest
 
 import shapesmith
-from tests.oracles.zoo_oracle import Case, compare, ours, report, run_keras, run_keras_eager, run_onnx, run_torch
+from tests.oracles.zoo_oracle import Case, compare, ours, report, run_keras, run_onnx, run_torch
 
 
 def _shape(rng, lo=1, hi=5, size=(1, 5)):

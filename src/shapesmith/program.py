@@ -34,6 +34,7 @@ class Value:
 @dataclass(frozen=True)
 class Node:
     text: str  # the layer's constructor, as written (applied form kept: ``L(...)(x, output_size=...)``)
+    call: ast.expr  # ... and parsed
     inputs: tuple[Value, ...]
     line: int
     multi: bool = False  # applied to a list of tensors: a merge
@@ -66,7 +67,7 @@ def parse_program(code: str) -> Program:
 
 class _Reader:
     def __init__(self, source: str):
-        self.source = source
+        self.lines = [line.encode() for line in source.splitlines(keepends=True)]  # offsets are UTF-8 bytes
         self.program = Program()
         self.env: dict[str, object] = {}  # name -> Value | _LayerDef | _Chain
         self.chain: Value | None = None  # the running output of a sequential stack
@@ -122,7 +123,7 @@ class _Reader:
                 return self.bind(target, ("chain",), stmt)
             if isinstance(value.func, ast.Call) or (isinstance(value.func, ast.Name) and value.func.id in self.env):
                 return self.bind(target, self.apply(value, stmt), stmt)
-            definition = _LayerDef(self.segment(value), len(self.env))  # a layer kept to be called later
+            definition = _LayerDef(self.segment(value), value, len(self.env))  # a layer kept to be called later
             return self.bind(target, definition, stmt)
         if isinstance(value, ast.Name):
             return self.bind(target, self.lookup(value, stmt), stmt)
@@ -170,7 +171,7 @@ class _Reader:
             return
         if self.chain is None:
             self.chain = self.new_input(None, None, stmt)
-        self.program.nodes.append(Node(self.segment(node), (self.chain,), stmt.lineno))
+        self.program.nodes.append(Node(self.segment(node), node, (self.chain,), stmt.lineno))
         self.chain = Value(len(self.program.nodes) - 1)
 
     def apply(self, call: ast.Call, stmt: ast.stmt) -> Value:
@@ -188,16 +189,17 @@ class _Reader:
         inputs = tuple(self.tensor(a, stmt) for a in tensors)
         shared = None
         if isinstance(call.func, ast.Call):
-            text = self.segment(call)
+            text, parsed = self.segment(call), call
         else:
             definition = self.env[call.func.id]
             if not isinstance(definition, _LayerDef):
                 raise self.error(stmt, f"calls {call.func.id}, which is not a layer", "Layer(...)(x)")
-            text, shared = definition.text, definition.key
+            text, parsed, shared = definition.text, definition.call, definition.key
             options = [self.segment(kw) for kw in call.keywords if kw.arg not in TENSOR_KEYWORDS]
             if options:  # keyword arguments of the call (need_weights=False) go with the layer
                 text = f"{text}(x, {', '.join(options)})"
-        self.program.nodes.append(Node(text, inputs, stmt.lineno, multi, shared))
+                parsed = ast.parse(text, mode="eval").body
+        self.program.nodes.append(Node(text, parsed, inputs, stmt.lineno, multi, shared))
         return Value(len(self.program.nodes) - 1)
 
     def tensor(self, node: ast.expr, stmt: ast.stmt) -> Value:
@@ -256,14 +258,22 @@ class _Reader:
     def callee(self, call: ast.Call) -> str | None:
         return dotted_name(call.func) if not isinstance(call.func, ast.Call) else None
 
+    def source_of(self, node: ast.AST) -> str:
+        """The node's text as written (``ast.get_source_segment`` re-splits the source on every call)."""
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:
+            return self.lines[first][node.col_offset:node.end_col_offset].decode()
+        middle = b"".join(self.lines[first + 1:last])
+        return (self.lines[first][node.col_offset:] + middle + self.lines[last][:node.end_col_offset]).decode()
+
     def segment(self, node: ast.expr) -> str:
-        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
+        text = self.source_of(node)
         if len(text) > MAX_LAYER_TEXT:
             raise ParseError(f"a layer call of {len(text)} characters", expected=f"at most {MAX_LAYER_TEXT}")
         return " ".join(text.split()) if "\n" in text else text
 
     def error(self, stmt: ast.stmt, what: str, expected: str) -> ParseError:
-        text = " ".join((ast.get_source_segment(self.source, stmt) or ast.unparse(stmt)).split())
+        text = " ".join(self.source_of(stmt).split())
         if len(text) > 80:
             text = text[:77] + "..."
         return ParseError(f"line {stmt.lineno} ({text}) {what}", expected=expected)
@@ -274,4 +284,5 @@ class _LayerDef:
     """``layer = Conv2D(...)``: a layer defined to be called later, maybe more than once."""
 
     text: str
+    call: ast.Call
     key: int

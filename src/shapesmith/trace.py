@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .dialects import detect_program, dialect, parse_call
+from .dialects import detect_program, dialect
+from .dialects.base import call_from_node
 from .dims import Conditions, Dim, Expr, as_shape, dim_to_json, format_shape
 from .errors import ParseError, ShapeMismatchError, ShapesmithError
 from .layer import LayerResult
@@ -68,7 +69,7 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
     calls = []
     for node in program.nodes:
         try:
-            calls.append(parse_call(node.text))
+            calls.append(call_from_node(node.call, node.text))
         except ShapesmithError as err:
             raise err.located(_where(program, node)) from None
     chosen = dialect(framework) if framework else detect_program(calls)
@@ -81,6 +82,7 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
     inputs = _input_shapes(program, layers, input_shape)
     names = _names(layers, calls, program.nodes)
     results: list[LayerResult] = []
+    owner: dict[int, int] = {}  # shared layer -> its first call
     conditions = Conditions()
     warnings: list[str] = []
     for j, (node, layer) in enumerate(zip(program.nodes, layers)):
@@ -90,10 +92,8 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
         except ShapesmithError as err:
             shown = format_shape(shapes[0]) if len(shapes) == 1 else ", ".join(format_shape(s) for s in shapes)
             raise err.located(f"{layer.type} (layer {j}, {names[j]}) on input {shown}") from None
-        first = next(k for k, other in enumerate(program.nodes) if node.shared is not None and other.shared ==
-                     node.shared) if node.shared is not None else j
-        if first != j:  # a shared layer: its weights count once
-            result = replace(result, params=0, notes=result.notes + (f"shares its weights with {names[first]}",))
+        if node.shared is not None and owner.setdefault(node.shared, j) != j:  # a shared layer's weights count once
+            result = replace(result, params=0, notes=result.notes + (f"shares its weights with {names[j]}",))
         results.append(result)
         conditions.merge(result.conditions)
         warnings += [f"{layer.type} ({names[j]}): {w}" for w in result.warnings]
@@ -153,11 +153,13 @@ def _names(layers: list, calls: list, nodes: list[Node]) -> list[str]:
     Keras 1 from ``_1``; torch the index; ONNX type and index. A shared layer keeps its name."""
     names: list[str] = []
     counts: dict[str, int] = {}
+    first_call: dict[int, int] = {}  # a shared layer's first node
     for j, (layer, call) in enumerate(zip(layers, calls)):
-        earlier = [k for k in range(j) if nodes[k].shared is not None and nodes[k].shared == nodes[j].shared]
-        if earlier:
-            names.append(names[earlier[0]])
-            continue
+        if nodes[j].shared is not None:
+            if nodes[j].shared in first_call:
+                names.append(names[first_call[nodes[j].shared]])
+                continue
+            first_call[nodes[j].shared] = j
         given = call.kwargs.get("name")
         if isinstance(given, str):
             names.append(given)

@@ -49,6 +49,11 @@ def parse_call(text: str) -> Call:
     except SyntaxError as exc:
         raise ParseError(f"cannot read {source!r}: {exc.msg}",
                          expected="a layer call such as nn.Conv2d(3, 8, 3) or Conv2D(8, 3, padding='same')") from None
+    return call_from_node(node, source)
+
+
+def call_from_node(node: ast.expr, source: str) -> Call:
+    """A :class:`Call` from an already parsed expression (``source`` is its text)."""
     applied: dict[str, object] = {}
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
         applied = {kw.arg: value_from_ast(kw.value) for kw in node.keywords if kw.arg}
@@ -202,6 +207,7 @@ class Dialect:
         self.title = title
         self.specs: dict[str, Spec] = {}
         self.removed = removed or {}  # keywords older versions took, with what to write instead
+        self._longest_first = sorted(prefixes, key=len, reverse=True)
 
     def register(self, spec: Spec) -> Spec:
         self.specs[spec.type] = spec
@@ -209,7 +215,7 @@ class Dialect:
 
     def lookup(self, call: Call) -> Spec | None:
         name = call.name
-        for prefix in sorted(self.prefixes, key=len, reverse=True):
+        for prefix in self._longest_first:
             if name.startswith(prefix + "."):
                 name = name[len(prefix) + 1:]
                 break

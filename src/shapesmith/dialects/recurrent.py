@@ -116,7 +116,7 @@ def _inner(dialect: Dialect, value: object, what: str) -> WholeLayer:
     if spec is None or spec.type not in CELLS:
         raise ConfigError(f"Bidirectional: {what}={value.text} is not a recurrent layer shapesmith can read",
                           expected="an inline SimpleRNN(...), LSTM(...) or GRU(...) call",
-                          fix=f"write the layer inline, e.g. Bidirectional(LSTM(10, return_sequences=True))")
+                          fix="write the layer inline, e.g. Bidirectional(LSTM(10, return_sequences=True))")
     return spec.build(call, spec.bind(call))
 
 
@@ -214,7 +214,7 @@ def _torch_rnn(type_name: str):
                               f"hidden_size={hidden})", fix=f"use proj_size < {hidden}, or 0 for no projection")
         bidir = bool(a["bidirectional"]) if isinstance(a["bidirectional"], (bool, int)) else \
             as_bool(a["bidirectional"], "bidirectional", type_name)
-        notes = [f"hidden_size is the size of each output vector, not a number of steps: every step is processed"]
+        notes = ["hidden_size is the size of each output vector, not a number of steps: every step is processed"]
         if cell == "lstm":
             notes.append("nn.LSTM returns (output, (h_n, c_n)): h_n and c_n are nested in a tuple")
         else:

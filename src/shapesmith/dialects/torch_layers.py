@@ -122,8 +122,8 @@ def _softmax(type_name: str) -> Spec:
     def build(call: Call, a: dict) -> WholeLayer:
         dim = _dim_arg(a["dim"], "dim", type_name)
         if dim is None:
-            op = Elementwise(type_name, notes=(f"dim=None: torch picks dim 0 for 0-, 1- and 3-D inputs, else 1 "
-                                               f"(deprecated; give dim)",))
+            op = Elementwise(type_name, notes=("dim=None: torch picks dim 0 for 0-, 1- and 3-D inputs, else 1 "
+                                               "(deprecated; give dim)",))
         else:
             op = Elementwise(type_name, sizes=((dim, None),))
         return WholeLayer("torch", type_name, call.text, op, name=type_name.lower())
