@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 from dataclasses import dataclass, field
 
 from .dialects.base import MAX_LAYER_TEXT, dotted_name, value_from_ast
@@ -17,6 +18,7 @@ CONTAINERS = ("Sequential",)
 INPUTS = ("Input", "InputLayer")
 MODELS = ("Model", "Functional")
 TENSOR_KEYWORDS = ("query", "value", "key", "inputs")  # tensors passed by keyword: attention(query=q, value=v)
+MODEL = "model"  # what a name bound to a Sequential or Model holds
 HARMLESS_METHODS = ("summary", "compile", "fit", "build", "evaluate", "predict", "to", "eval", "train", "cuda",
                     "cpu", "print")
 
@@ -69,8 +71,9 @@ class _Reader:
     def __init__(self, source: str):
         self.lines = [line.encode() for line in source.splitlines(keepends=True)]  # offsets are UTF-8 bytes
         self.program = Program()
-        self.env: dict[str, object] = {}  # name -> Value | _LayerDef | _Chain
+        self.env: dict[str, object] = {}  # name -> Value | _LayerDef | MODEL
         self.chain: Value | None = None  # the running output of a sequential stack
+        self.keys = itertools.count()
         self.functional = False
 
     # -- statements -----------------------------------------------------------------------
@@ -115,15 +118,15 @@ class _Reader:
             short = name.rsplit(".", 1)[-1]
             if short in CONTAINERS:
                 self.sequential(value, stmt)
-                return self.bind(target, ("chain",), stmt)
+                return self.bind(target, MODEL, stmt)
             if short == "Input":
                 return self.bind(target, self.new_input(target, value, stmt), stmt)
             if short in MODELS:
                 self.model(value, stmt)
-                return self.bind(target, ("chain",), stmt)
+                return self.bind(target, MODEL, stmt)
             if isinstance(value.func, ast.Call) or (isinstance(value.func, ast.Name) and value.func.id in self.env):
                 return self.bind(target, self.apply(value, stmt), stmt)
-            definition = _LayerDef(self.segment(value), value, len(self.env))  # a layer kept to be called later
+            definition = _LayerDef(self.segment(value), value, next(self.keys))  # a layer kept to be called later
             return self.bind(target, definition, stmt)
         if isinstance(value, ast.Name):
             return self.bind(target, self.lookup(value, stmt), stmt)
