@@ -68,3 +68,21 @@ def test_arbitrary_text(text, shape):
 @given(calls, st.integers(0, 40), st.integers(0, 3))
 def test_mutated_layers(text, cut, span):
     only_shapesmith_errors(text[:cut] + text[cut + span:], "(1, 3, 9, 9)", None)
+
+
+statements = st.one_of(
+    calls,
+    calls.map(lambda c: f"x = {c}(x)"),
+    calls.map(lambda c: f"y = {c}([x, y])"),
+    calls.map(lambda c: f"model.add({c})"),
+    calls.map(lambda c: f"layer = {c}"),
+    st.sampled_from(["x = keras.Input(shape=(h, w, 3))", "y = x", "a, b = x", "model = Sequential()",
+                     "model = keras.Model(x, y)", "import keras", "x = layer(x)", "out = x[0]", "del x",
+                     "model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())", "print(model)", "if x: pass"]),
+)
+
+
+@FUZZ
+@given(st.lists(statements, min_size=1, max_size=6), shapes)
+def test_generated_programs(lines, shape):
+    only_shapesmith_errors("\n".join(lines), shape, None)
