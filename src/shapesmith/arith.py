@@ -10,9 +10,11 @@ Notation per spatial axis: ``i`` input size, ``k`` kernel, ``s`` stride, ``d`` d
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .dims import Dim, Expr
 
@@ -109,3 +111,25 @@ def transposed_sizes(*, i: Dim, k: int, s: int, d: int, pb: Dim, pe: Dim) -> lis
 
 
 RULES = (windows, windows_ceil_raw, windows_ceil, same, same_total_pad, transposed)
+
+
+# -- padding and resizing (shapesmith.ops.spatial) ------------------------------------
+@rule("padded", "i + pb + pe")
+def padded(*, i: Dim, pb: int, pe: int) -> Dim:
+    """Pad ``pb`` cells before and ``pe`` after; a negative pad crops."""
+    return i + pb + pe
+
+
+@rule("scaled", "floor(i*s)")
+def scaled(*, i: Dim, s: int | float) -> Dim:
+    """Resize by a scale factor: ``floor(i*s)``, in double precision as PyTorch computes it; a symbolic
+    ``i`` with a fractional ``s`` reads ``s`` as the decimal it is written as."""
+    if isinstance(i, int):
+        return math.floor(float(i) * s) if isinstance(s, float) else i * s
+    if isinstance(s, int):
+        return i * s
+    q = Fraction(repr(float(s)))
+    return (i * q.numerator) // q.denominator
+
+
+RULES = RULES + (padded, scaled)

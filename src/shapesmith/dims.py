@@ -480,6 +480,15 @@ _MAX_TEXT = 2000
 _MAX_DEPTH = 40
 
 
+def shown(node: ast.AST, limit: int = 80) -> str:
+    """A node's source for a message, cut short, and safe on deeply nested input."""
+    try:
+        text = ast.unparse(node)
+    except RecursionError:
+        return "<a deeply nested expression>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def parse_dim(text: str) -> Dim:
     """Read one dim: ``28``, ``None``, ``h``, ``2*h - 7``, ``floor((h - 1)/2) + 1``, ``h//2``."""
     return dim_from_ast(_parse_expr(text), text)
@@ -490,8 +499,8 @@ def _parse_expr(text: str) -> ast.expr:
         raise ParseError(f"text of {len(text)} characters is too long", expected=f"at most {_MAX_TEXT}")
     try:
         return ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError) as exc:
-        raise ParseError(f"cannot read {text!r} ({exc.msg if isinstance(exc, SyntaxError) else exc})",
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ParseError(f"cannot read {text[:80]!r} ({exc.msg if isinstance(exc, SyntaxError) else 'too deeply nested'})",
                          expected="a shape such as (None, 1, h, w), 1x16x8820 or (8, 20, 3)") from None
 
 
@@ -499,8 +508,8 @@ def dim_from_ast(node: ast.AST, source: str = "", depth: int = 0) -> Dim:
     """Build a dim from an expression node; only numbers, names, + - * // % and floor/ceiling."""
     if depth > _MAX_DEPTH:
         raise ParseError(f"expression {source!r} is nested too deeply", expected=f"at most {_MAX_DEPTH} levels")
-    rec = lambda n: dim_from_ast(n, source, depth + 1)  # noqa: E731
-    text = ast.unparse(node) if source == "" else source
+    rec = lambda n: dim_from_ast(n, text, depth + 1)  # noqa: E731
+    text = source or shown(node)
     if isinstance(node, ast.Constant):
         if node.value is None:
             return None
@@ -532,13 +541,13 @@ def dim_from_ast(node: ast.AST, source: str = "", depth: int = 0) -> Dim:
             return out
         if isinstance(op, (ast.FloorDiv, ast.Mod, ast.Div)):
             if not isinstance(right, int) or right <= 0:
-                raise ParseError(f"cannot divide by {ast.unparse(node.right)} in {text!r}",
+                raise ParseError(f"cannot divide by {shown(node.right)} in {text!r}",
                                  expected="division by a positive integer")
             if isinstance(op, ast.Mod):
                 return left % right
             if isinstance(op, ast.Div) and (left // right) * right != left:
-                raise ParseError(f"{ast.unparse(node)} is not a whole number for every value",
-                                 fix=f"write floor({ast.unparse(node)}) or ceiling({ast.unparse(node)})")
+                raise ParseError(f"{shown(node)} is not a whole number for every value",
+                                 fix=f"write floor({shown(node)}) or ceiling({shown(node)})")
             return left // right
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         fname, args = node.func.id, node.args
@@ -548,13 +557,13 @@ def dim_from_ast(node: ast.AST, source: str = "", depth: int = 0) -> Dim:
             n = _need(rec(num), text)
             d = 1 if den is None else _need(rec(den), text)
             if not isinstance(d, int) or d <= 0:
-                raise ParseError(f"cannot divide by {ast.unparse(den)} in {text!r}", expected="a positive integer")
+                raise ParseError(f"cannot divide by {shown(den)} in {text!r}", expected="a positive integer")
             return n // d if fname == "floor" else -((-n) // d)
         if fname == "Mod" and len(args) == 2:
             n, d = _need(rec(args[0]), text), _need(rec(args[1]), text)
             if isinstance(d, int) and d > 0:
                 return n % d
-    raise ParseError(f"cannot read {ast.unparse(node)!r} as a dim",
+    raise ParseError(f"cannot read {shown(node)!r} as a dim",
                      expected="an integer, None, a symbol, or + - * // and floor()/ceiling() of them")
 
 
@@ -581,7 +590,7 @@ def parse_shape(text: str) -> tuple[Dim, ...]:
         if len(pieces) > 1:
             stripped = "(" + ", ".join(pieces) + ",)"
     node = _parse_expr(stripped)
-    if isinstance(node, ast.Call) and ast.unparse(node.func) in ("torch.Size", "Size", "TensorShape") \
+    if isinstance(node, ast.Call) and shown(node.func) in ("torch.Size", "Size", "TensorShape") \
             and len(node.args) == 1 and not node.keywords:
         node = node.args[0]
     elements = node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]

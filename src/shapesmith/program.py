@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from .dialects.base import MAX_LAYER_TEXT, dotted_name, value_from_ast
-from .dims import Dim
+from .dims import Dim, shown
 from .errors import ParseError
 
 MAX_PROGRAM_TEXT = 2_000_000
@@ -163,7 +163,7 @@ class _Reader:
             raise self.error(stmt, "mixes a sequential stack with functional code",
                              "either one layer per line / Sequential([...]), or x = Layer(...)(x) throughout")
         if not isinstance(node, ast.Call):
-            raise self.error(stmt, f"has {ast.unparse(node)!r} where a layer call should be", "Layer(...)")
+            raise self.error(stmt, f"has {shown(node)!r} where a layer call should be", "Layer(...)")
         name = (self.callee(node) or "").rsplit(".", 1)[-1]
         if name in CONTAINERS:
             return self.sequential(node, stmt)
@@ -217,7 +217,7 @@ class _Reader:
             index = value_from_ast(node.slice)
             if isinstance(index, int):
                 return Value(base.node, base.index, index)
-        raise self.error(stmt, f"uses {ast.unparse(node)!r} as a tensor", "the name of an input or a layer's output")
+        raise self.error(stmt, f"uses {shown(node)!r} as a tensor", "the name of an input or a layer's output")
 
     def new_input(self, target: ast.expr | None, call: ast.Call | None, stmt: ast.stmt) -> Value:
         shape = None if call is None else self.input_shape(call, stmt)

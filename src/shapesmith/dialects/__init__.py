@@ -8,6 +8,7 @@ from ..errors import ParseError
 from ..layer import Layer
 from . import attention, keras, keras1, keras_layers, keras_merge, keras_wrappers, onnx, tf, torch, torch_layers  # noqa: F401 (registration)
 from . import recurrent  # noqa: F401,E402 (registration)
+from . import keras_conv_extra  # noqa: F401,E402 (registration)
 from . import onnx_layers  # noqa: F401,E402 (registration)
 from .base import Call, Dialect, parse_call
 

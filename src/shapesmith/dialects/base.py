@@ -8,7 +8,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..dims import MAX_INT, Dim, Expr, dim_from_ast
+from ..dims import MAX_INT, Dim, Expr, dim_from_ast, shown
 from ..errors import ConfigError, ParseError
 from ..layer import Layer
 
@@ -46,8 +46,8 @@ def parse_call(text: str) -> Call:
     source = text.strip()
     try:
         node = ast.parse(source, mode="eval").body
-    except SyntaxError as exc:
-        raise ParseError(f"cannot read {source!r}: {exc.msg}",
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ParseError(f"cannot read {source[:80]!r}: {getattr(exc, 'msg', 'too deeply nested')}",
                          expected="a layer call such as nn.Conv2d(3, 8, 3) or Conv2D(8, 3, padding='same')") from None
     return call_from_node(node, source)
 
@@ -66,7 +66,7 @@ def call_from_node(node: ast.expr, source: str) -> Call:
         raise ParseError(f"cannot read the layer name in {source!r}", expected="a name such as Conv2d or nn.Conv2d")
     for kw in node.keywords:
         if kw.arg is None:
-            raise ParseError(f"**{ast.unparse(kw.value)} in {source!r} cannot be read without running code",
+            raise ParseError(f"**{shown(kw.value)} in {source!r} cannot be read without running code",
                              fix="write the keyword arguments out")
     if any(isinstance(a, ast.Starred) for a in node.args):
         raise ParseError(f"*args in {source!r} cannot be read without running code", fix="write the arguments out")
@@ -111,11 +111,11 @@ def value_from_ast(node: ast.AST, depth: int = 0) -> object:
                 return Ref(node.id)
             raise
     if isinstance(node, (ast.Attribute, ast.Call)):
-        text = ast.unparse(node)
+        text = shown(node, limit=10_000)
         if len(text) > 500:
             raise ParseError("an argument is too long", expected="at most 500 characters")
         return Ref(text)
-    raise ParseError(f"cannot read the argument {ast.unparse(node)!r} without running code",
+    raise ParseError(f"cannot read the argument {shown(node)!r} without running code",
                      expected="numbers, strings, tuples, None, True/False or symbolic dims")
 
 

@@ -1,0 +1,44 @@
+"""Hostile text is read, never run: no injection attempt creates a file, and each gives a
+ShapesmithError or a harmless answer."""
+
+from __future__ import annotations
+
+import pytest
+
+import shapesmith
+from shapesmith import ShapesmithError
+
+
+def attempts(target: str) -> list[str]:
+    create = f"open({target!r}, 'w').write('x')"
+    return [
+        f"__import__('os').system('touch {target}')",
+        f"nn.Conv2d(3, 8, {create})",
+        f"nn.Conv2d(3, 8, 3)(x, output_size={create})",
+        f"Conv2D(8, 3, padding=(lambda: {create})())",
+        f"Conv2D(8, [{create} for _ in range(1)])",
+        f"Conv2D(8, 3, name=f'{{{create}}}')",
+        f"x = {create}",
+        f"import os\nos.system('touch {target}')",
+        f"exec({create!r})",
+        f"Dense(units=eval({create!r}))",
+        f"Dense(8).__class__.__init__.__globals__['os'].system('touch {target}')",
+        f"keras.Input(shape=({create},))\nDense(8)",
+        f"model = keras.Sequential([Dense(8, input_shape=({create},))])",
+        "Dense(" + "9" * 5000 + ")",
+        "Dense(" + "(" * 200 + "8" + ")" * 200 + ")",
+        "Dense(8, input_shape=(" + "-" * 500 + "h,))",
+        "Dense(8)" + "(x)" * 500,
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(attempts("x"))))
+def test_injection_does_nothing(tmp_path, index):
+    target = tmp_path / "pwned"
+    text = attempts(str(target))[index]
+    for shape in (None, "(None, 4)", f"(None, {text})"):
+        try:
+            shapesmith.trace(text, input_shape=shape)
+        except ShapesmithError:
+            pass
+    assert not target.exists()
