@@ -61,3 +61,10 @@ def test_import_loads_no_deep_learning_framework():
             "print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_repeated_input_feeds_a_merge(capsys):
+    code, out, _ = run(["layer", "Concatenate(axis=1)", "-i", "(None, 4, h)", "-i", "(None, 6, h)", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["input_shape"] == [[None, 4, "h"], [None, 6, "h"]] and data["output_shape"] == [None, 10, "h"]

@@ -18,6 +18,11 @@ def cli() -> None:
     """Exact layer shapes for PyTorch, Keras, TensorFlow and ONNX, explained."""
 
 
+def _shapes(given: tuple[str, ...]) -> str | list[str] | None:
+    """``--input`` once: that shape; repeated: one per input."""
+    return None if not given else given[0] if len(given) == 1 else list(given)
+
+
 def _emit(result, as_json: bool, render) -> None:
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -27,16 +32,17 @@ def _emit(result, as_json: bool, render) -> None:
 
 @cli.command()
 @click.argument("layer_text", metavar="LAYER")
-@click.option("--input", "-i", "input_shape", metavar="SHAPE", help="Input shape, batch dim included: '(None, 1, h, w)', 1x16x8820.")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE", multiple=True,
+              help="Input shape, batch dim included: '(None, 1, h, w)', 1x16x8820. Repeat for several inputs.")
 @click.option("--framework", "-f", type=click.Choice(FRAMEWORKS), help="The dialect, when the layer name is ambiguous.")
 @click.option("--explain", "-e", is_flag=True, help="Show the derivation of every axis.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def layer(layer_text: str, input_shape: str | None, framework: str | None, explain: bool, as_json: bool) -> None:
+def layer(layer_text: str, input_shape: tuple[str, ...], framework: str | None, explain: bool, as_json: bool) -> None:
     """The output shape of one LAYER, written as in its framework: nn.Conv2d(3, 8, 3, stride=2)."""
     from .render.text import render_layer
     from .trace import trace
 
-    t = trace(layer_text, input_shape=input_shape, framework=framework)
+    t = trace(layer_text, input_shape=_shapes(input_shape), framework=framework)
     if len(t.layers) != 1:
         raise ShapesmithError(f"`shapesmith layer` takes one layer, got {len(t.layers)}",
                               fix="use `shapesmith trace` for a stack")
@@ -45,17 +51,18 @@ def layer(layer_text: str, input_shape: str | None, framework: str | None, expla
 
 @cli.command(name="trace")
 @click.argument("file", type=click.File("r"), default="-")
-@click.option("--input", "-i", "input_shape", metavar="SHAPE", help="Input shape, batch dim included.")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE", multiple=True,
+              help="Input shape, batch dim included. Repeat for several inputs.")
 @click.option("--framework", "-f", type=click.Choice(FRAMEWORKS))
 @click.option("--explain", "-e", is_flag=True, help="Show the derivation of every axis.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def trace_cmd(file, input_shape: str | None, framework: str | None, explain: bool, as_json: bool) -> None:
+def trace_cmd(file, input_shape: tuple[str, ...], framework: str | None, explain: bool, as_json: bool) -> None:
     """Shapes through a stack in FILE (or stdin): one layer per line, Sequential([...]),
     nn.Sequential(...), model.add(...), or Keras functional code."""
     from .render.text import render_trace
     from .trace import trace
 
-    t = trace(file.read(), input_shape=input_shape, framework=framework)
+    t = trace(file.read(), input_shape=_shapes(input_shape), framework=framework)
     _emit(t, as_json, lambda: render_trace(t, explain))
 
 

@@ -79,7 +79,12 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
             layers.append(chosen.build(call))
         except ShapesmithError as err:
             raise err.located(_where(program, node)) from None
-    inputs = _input_shapes(program, layers, input_shape)
+    given = _given_shapes(input_shape)
+    if given and len(given) > 1 and len(program.nodes) == 1 and len(program.inputs) == 1:
+        # one merge layer and several --input shapes: the layer takes them all
+        program.inputs = [(f"input_{k}", None) for k in range(len(given))]
+        program.nodes[0] = replace(program.nodes[0], inputs=tuple(Value(None, k) for k in range(len(given))))
+    inputs = _input_shapes(program, layers, given)
     names = _names(layers, calls, program.nodes)
     results: list[LayerResult] = []
     owner: dict[int, int] = {}  # shared layer -> its first call
@@ -129,13 +134,25 @@ def _shape_of(value: Value, inputs: list, results: list[LayerResult], consumer) 
     return out
 
 
+def _given_shapes(given) -> list[tuple[Dim, ...]] | None:
+    """``input_shape``: one shape (text, or a sequence of dims), or a list of them for several inputs."""
+    if given is None:
+        return None
+    if isinstance(given, list) and given and all(isinstance(g, (str, tuple, list)) for g in given):
+        return [as_shape(g) for g in given]
+    return [as_shape(given)]
+
+
 def _input_shapes(program: Program, layers: list, given) -> list[tuple[Dim, ...]]:
-    """The declared inputs; ``given`` (``--input``) overrides the first; else the first layer's
-    ``input_shape=`` / ``batch_input_shape=`` / ``input_dim=``."""
+    """The declared inputs; ``given`` (``--input``, one shape per input) overrides them in order;
+    else the first layer's ``input_shape=`` / ``batch_input_shape=`` / ``input_dim=``."""
+    if given and len(given) > len(program.inputs):
+        raise ParseError(f"{len(given)} input shapes for {len(program.inputs)} input(s)",
+                         fix="give one --input per input")
     shapes = []
     for k, (name, declared) in enumerate(program.inputs):
-        if k == 0 and given is not None:
-            declared = as_shape(given)
+        if given and k < len(given):
+            declared = given[k]
         first = next((layers[j] for j, n in enumerate(program.nodes) if Value(None, k) in n.inputs), None)
         if declared is None and first is not None:
             declared = first.declared_input

@@ -10,6 +10,7 @@ from . import attention, keras, keras1, keras_layers, keras_merge, keras_wrapper
 from . import recurrent  # noqa: F401,E402 (registration)
 from . import keras_conv_extra  # noqa: F401,E402 (registration)
 from . import onnx_layers  # noqa: F401,E402 (registration)
+from . import spatial  # noqa: F401,E402 (registration)
 from .base import Call, Dialect, parse_call
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (torch.DIALECT, keras.DIALECT, keras.DIALECT2, keras1.DIALECT,

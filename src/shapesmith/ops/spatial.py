@@ -54,6 +54,9 @@ class Pad:
     who: str = "Pad"
     label: str = "padding"
     crop: bool = False  # the values are crops: show them as such
+    crop_first: bool = False  # torch's constant pad narrows first: ``i + min(pb, 0) + min(pe, 0) >= kept_least``
+    kept_least: int = 0
+    limits: bool = True  # reflect pad < i, circular pad <= i (torch); onnxruntime's wrap has no limit
 
     def apply(self, shapes: tuple[tuple[Dim, ...], ...]) -> ShapeResult:
         (shape,) = shapes
@@ -65,8 +68,10 @@ class Pad:
             i = shape[j]
             if self.crop:
                 pb, pe = -pb, -pe
-            if self.mode in ("reflect", "circular") and i is not None:
+            if self.mode in ("reflect", "circular") and i is not None and self.limits:
                 need = max(pb, pe) + (1 if self.mode == "reflect" else 0)
+                if self.crop_first:  # onnxruntime slices first: the pads are bounded by what is left
+                    need = max(pb, pe, 0) + 1 - min(pb, 0) - min(pe, 0) if max(pb, pe) > 0 else 0
                 if isinstance(i, int) and i < need:
                     rel = "less than" if self.mode == "reflect" else "at most"
                     raise ShapeMismatchError(
@@ -75,6 +80,16 @@ class Pad:
                         fix=f"use pads {rel} {i}, a larger input, or constant padding")
                 if isinstance(i, Expr) and need > 1:
                     conditions.require(i, need)
+            if self.crop_first and (pb < 0 or pe < 0) and i is not None:
+                kept = i + min(pb, 0) + min(pe, 0)
+                if isinstance(kept, int) and kept < self.kept_least:
+                    raise ShapeMismatchError(
+                        f"axis {name} (dim {j}): padding ({pb}, {pe}) crops {-min(pb, 0) - min(pe, 0)} cells of a "
+                        f"size {i} before padding (narrow(): length must be non-negative)",
+                        expected=f"the negative pads to leave at least {self.kept_least} of the input size ({i})",
+                        fix="crop less, or give a larger input")
+                if isinstance(kept, Expr):
+                    conditions.require(kept, self.kept_least)
             o = arith.padded(i=i, pb=pb, pe=pe)
             if isinstance(o, int) and o < self.least:
                 what = "cropping" if self.crop else "padding"
