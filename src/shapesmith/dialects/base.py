@@ -102,6 +102,9 @@ def value_from_ast(node: ast.AST, depth: int = 0) -> object:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
             and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
         return -node.operand.value
+    number = _float_arithmetic(node)
+    if number is not None:
+        return number
     if isinstance(node, (ast.Name, ast.BinOp, ast.UnaryOp)) or (
             isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("floor", "ceiling")):
         try:
@@ -117,6 +120,33 @@ def value_from_ast(node: ast.AST, depth: int = 0) -> object:
         return Ref(text)
     raise ParseError(f"cannot read the argument {shown(node)!r} without running code",
                      expected="numbers, strings, tuples, None, True/False or symbolic dims")
+
+
+_FLOAT_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+              ast.Div: lambda a, b: a / b}
+
+
+def _float_arithmetic(node: ast.AST, depth: int = 0) -> float | None:
+    """``1./255`` or ``-1 / 127.5``: arithmetic on number literals with a float among them is a
+    float (a scale, a rate), computed here; integer arithmetic and symbols stay dims."""
+    def value(n: ast.AST, d: int) -> tuple[float, bool] | None:  # (value, has a float)
+        if d > 20:
+            return None
+        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool):
+            return n.value, isinstance(n.value, float)
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+            inner = value(n.operand, d + 1)
+            return None if inner is None else (-inner[0] if isinstance(n.op, ast.USub) else inner[0], inner[1])
+        if isinstance(n, ast.BinOp) and type(n.op) in _FLOAT_OPS:
+            left, right = value(n.left, d + 1), value(n.right, d + 1)
+            if left is None or right is None or (isinstance(n.op, ast.Div) and right[0] == 0):
+                return None
+            return _FLOAT_OPS[type(n.op)](left[0], right[0]), left[1] or right[1] or isinstance(n.op, ast.Div)
+        return None
+    if not isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        return None
+    result = value(node, depth)
+    return float(result[0]) if result is not None and result[1] else None
 
 
 @dataclass(frozen=True)
