@@ -15,7 +15,7 @@ from ..errors import ConfigError, ShapeMismatchError
 from ..layer import WholeLayer
 from ..ops.base import ShapeResult
 from ..ops.elementwise import Elementwise
-from ..ops.shape import FlattenTo2D, Permute, Reshape, normalize_axis, product
+from ..ops.shape import FlattenTo2D, Permute, Reshape, Squeeze, Unsqueeze, normalize_axis, product
 from .base import Call, Spec, as_int, as_shape_value, describe
 from .onnx import DIALECT
 
@@ -217,6 +217,24 @@ DIALECT.register(Spec("Flatten", ("input", "axis"), {"input": None, "axis": 1}, 
 DIALECT.register(Spec("Reshape", ("data", "shape", "allowzero"), {"data": None, "shape": None, "allowzero": 0},
                       _reshape))
 DIALECT.register(Spec("Transpose", ("data", "perm"), {"data": None, "perm": None}, _transpose))
+
+
+def _axes_op(op_name: str, op_class, required: bool):
+    """``Squeeze(axes=[...])`` / ``Unsqueeze(axes=[...])``: the axes input written as a keyword."""
+    def build(call: Call, a: dict) -> WholeLayer:
+        axes = a["axes"]
+        if axes is None and required:
+            raise ConfigError(f"{op_name} needs axes=[...]", fix=f"write {op_name}(axes=[0])")
+        if axes is not None:
+            if not isinstance(axes, tuple) or not axes:
+                raise ConfigError(f"{op_name}: axes={describe(axes)}", expected="a non-empty list of integers")
+            axes = tuple(as_int(v, "axes", layer=op_name) for v in axes)
+        return WholeLayer("onnx", op_name, call.text, op_class(axes), name=op_name)
+    return Spec(op_name, ("data", "axes"), {"data": None, "axes": None}, build)
+
+
+DIALECT.register(_axes_op("Squeeze", Squeeze, required=False))
+DIALECT.register(_axes_op("Unsqueeze", Unsqueeze, required=True))
 for _name, _params in (("Relu", ()), ("Sigmoid", ()), ("Tanh", ()), ("LeakyRelu", ("alpha",)), ("Elu", ("alpha",)),
                        ("Selu", ("alpha", "gamma")), ("Softplus", ()), ("Softsign", ()), ("HardSigmoid", ("alpha", "beta")),
                        ("HardSwish", ()), ("Gelu", ("approximate",)), ("Identity", ()), ("Mish", ())):

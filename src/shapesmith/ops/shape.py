@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..dims import Conditions, Dim, Expr, format_shape
+from ..dims import Conditions, Dim, Expr, format_dim, format_shape
 from ..errors import ShapeMismatchError
 from .base import ShapeResult
 
@@ -192,3 +192,42 @@ class RepeatVector:
             raise ShapeMismatchError(f"received a {len(shape)}-D input {format_shape(shape)}",
                                      expected="a 2-D input (N, features)", fix="Flatten the input first")
         return ShapeResult(((shape[0], self.n, shape[1]),))
+
+
+@dataclass(frozen=True)
+class Squeeze:
+    """Drop size-1 axes: the ``axes`` given (each must be 1), or every axis known to be 1."""
+
+    axes: tuple[int, ...] | None = None
+    expects = "(d0, d1, ...)"
+
+    def apply(self, shapes: tuple[tuple[Dim, ...], ...]) -> ShapeResult:
+        (shape,) = shapes
+        if self.axes is None:
+            if any(not isinstance(d, int) for d in shape):
+                raise ShapeMismatchError(f"cannot tell which dims of {format_shape(shape)} are 1",
+                                         fix="give axes=[...] explicitly")
+            return ShapeResult((tuple(d for d in shape if d != 1),))
+        drop = {normalize_axis(a, len(shape), "axis") for a in self.axes}
+        for j in sorted(drop):
+            if shape[j] != 1:
+                raise ShapeMismatchError(f"axis {j} of {format_shape(shape)} has size {format_dim(shape[j])}",
+                                         expected="size 1 on every squeezed axis", fix="squeeze only size-1 axes")
+        return ShapeResult((tuple(d for j, d in enumerate(shape) if j not in drop),))
+
+
+@dataclass(frozen=True)
+class Unsqueeze:
+    """Insert size-1 axes at ``axes``, counted in the output's rank."""
+
+    axes: tuple[int, ...]
+    expects = "(d0, d1, ...)"
+
+    def apply(self, shapes: tuple[tuple[Dim, ...], ...]) -> ShapeResult:
+        (shape,) = shapes
+        rank = len(shape) + len(self.axes)
+        at = {normalize_axis(a, rank, "axis") for a in self.axes}
+        if len(at) != len(self.axes):
+            raise ShapeMismatchError(f"axes={list(self.axes)} repeat an axis", expected="distinct axes")
+        rest = iter(shape)
+        return ShapeResult((tuple(1 if j in at else next(rest) for j in range(rank)),))
