@@ -17,6 +17,10 @@ TOUR = [
      "shapesmith layer \"Conv2DTranspose(1, 4, strides=2, padding='same')\" --input \"(None, 7, 7, 16)\" --explain"),
     ("Keras 1 Deconvolution2D ignores output_shape (a real user question)",
      f'shapesmith trace {ROOT / "examples" / "keras1_deconv.txt"} --input "(None, 1, h, w)"'),
+    ("A pasted Keras model with a skip connection: which input sizes it accepts",
+     f'shapesmith trace {ROOT / "examples" / "unet_block.py"}'),
+    ("LSTM units are the output size, not a number of steps (a real user question)",
+     f'shapesmith trace {ROOT / "examples" / "lstm.py"}'),
     ("A bad input gets one clear line",
      'shapesmith layer "nn.Conv2d(3, 8, 7)" --input "(1, 3, 5, 5)"'),
 ]
