@@ -6,6 +6,7 @@ Run: make bench   (or .venv/bin/python benchmarks/run.py)
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -61,8 +62,9 @@ def main() -> None:
         start = timeit.default_timer()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         baseline.append(timeit.default_timer() - start)
+    cache = "off: PYTHONDONTWRITEBYTECODE is set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "on"
     print(f"`shapesmith layer` process      {statistics.median(times) * 1e3:8.1f} ms   (target < 250 ms; "
-          f"bare python start-up {statistics.median(baseline) * 1e3:.1f} ms)")
+          f"bare python start-up {statistics.median(baseline) * 1e3:.1f} ms; bytecode cache {cache})")
 
 
 if __name__ == "__main__":
