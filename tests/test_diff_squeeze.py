@@ -12,7 +12,6 @@ from shapesmith import ShapesmithError
 
 
 def run_onnx(op: str, shape: tuple, axes):
-    import onnx
     import onnxruntime
     from onnx import TensorProto, helper
     inputs = ["x"] + (["axes"] if axes is not None else [])

@@ -353,20 +353,13 @@ def format_shape(shape: Iterable[Dim]) -> str:
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
+def subs(d: Dim, env: Mapping[str, Dim]) -> Dim:
+    """A dim with symbol values put in (ints and ``None`` pass through)."""
+    return d.subs(env) if isinstance(d, Expr) else d
+
+
 def dim_to_json(d: Dim) -> int | str | None:
     return d if d is None or isinstance(d, int) else str(d)
-
-
-def is_int(d: Dim) -> bool:
-    return isinstance(d, int)
-
-
-def dim_symbols(d: Dim) -> set[str]:
-    return d.symbols() if isinstance(d, Expr) else set()
-
-
-def subs(d: Dim, env: Mapping[str, Dim]) -> Dim:
-    return d.subs(env) if isinstance(d, Expr) else d
 
 
 # -- conditions -------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .dims import Conditions, Dim, Expr, format_shape
 from .errors import ShapeMismatchError
@@ -104,9 +104,6 @@ class Layer:
         spatial = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(self.rank or 2, ["..."])
         dims = ["N", *spatial, "C"] if self.channels_last else ["N", "C", *spatial]
         return f"({', '.join(dims)})"
-
-    def with_op(self, op: object) -> Layer:
-        return replace(self, op=op)
 
 
 def single_input(type_name: str, shapes: tuple) -> tuple[Dim, ...]:
