@@ -94,10 +94,7 @@ def _conv(framework: str, rank: int, transposed: bool):
         if filters % groups:
             raise ConfigError(f"The number of filters must be evenly divisible by the number of groups. "
                               f"Received: groups={groups}, filters={filters}.")
-        if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
-            raise ConfigError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                              f"Received: strides={stride} and dilation_rate={dilation}",
-                              fix="use strides=1 with dilation, or dilation_rate=1 with strides")
+        check_strides_dilation(stride, dilation)
         bias = as_bool(a["use_bias"], "use_bias", type_name)
         channels_last = _channels_last(a["data_format"], type_name)
         shape, notes = declared_input(framework, a, type_name)
@@ -112,13 +109,7 @@ def _conv(framework: str, rank: int, transposed: bool):
             op, more = _transposed(a["output_padding"], filters, kernel, stride, dilation, padding, bias)
             notes += more
         else:
-            if padding == "same":
-                pads: tuple = (SAME_UPPER,) * rank
-            elif padding == "causal":
-                pads = ((arith.effective_kernel(kernel[0], dilation[0]) - 1, 0),)
-                notes.append(f"causal: d*(k - 1) = {pads[0][0]} cells of padding on the left only")
-            else:
-                pads = ((0, 0),) * rank
+            pads = conv_pads(padding, kernel, dilation, notes)
             op = Conv(filters, kernel, stride, dilation, pads, None, groups, bias)
         return Layer(framework, type_name, call.text, op, rank, channels_last=channels_last, notes=tuple(notes),
                      name=_snake(type_name), declared_input=shape,
@@ -136,6 +127,24 @@ def _conv(framework: str, rank: int, transposed: bool):
     common = COMMON2 if framework == "keras2" else COMMON
     return Spec(type_name, params + common, {**defaults, **{k: None for k in common}}, build,
                 marker=_marker(framework))
+
+
+def check_strides_dilation(stride: tuple, dilation: tuple) -> None:
+    if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
+        raise ConfigError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                          f"Received: strides={stride} and dilation_rate={dilation}",
+                          fix="use strides=1 with dilation, or dilation_rate=1 with strides")
+
+
+def conv_pads(padding: str, kernel: tuple, dilation: tuple, notes: list[str]) -> tuple:
+    """Keras' valid / same (TF-SAME) / causal (``d*(k - 1)`` on the left) as canonical padding."""
+    if padding == "same":
+        return (SAME_UPPER,) * len(kernel)
+    if padding == "causal":
+        left = arith.effective_kernel(kernel[0], dilation[0]) - 1
+        notes.append(f"causal: d*(k - 1) = {left} cells of padding on the left only")
+        return ((left, 0),)
+    return ((0, 0),) * len(kernel)
 
 
 def _transposed(output_padding: object, filters: int, kernel: tuple, stride: tuple, dilation: tuple,

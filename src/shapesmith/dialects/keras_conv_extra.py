@@ -11,14 +11,12 @@ Keras' rules kept here: ``valid``/``same`` (case folded); tf.keras 2 also takes 
 
 from __future__ import annotations
 
-from .. import arith
 from ..errors import ConfigError
 from ..layer import Layer, WholeLayer
-from ..ops import SAME_UPPER
 from ..ops.elementwise import Elementwise
 from ..ops.separable import DepthwiseConv
 from .base import Call, Dialect, Spec, as_bool, describe
-from .keras import COMMON, COMMON2, DIALECT, DIALECT2, _channels_last, _marker, _positional, _snake, _tuple, \
+from .keras import COMMON, COMMON2, DIALECT, DIALECT2, _channels_last, check_strides_dilation, conv_pads, _marker, _positional, _snake, _tuple, \
     declared_input
 
 DEPTHWISE_IGNORED = ("depthwise_initializer", "bias_initializer", "depthwise_regularizer", "bias_regularizer",
@@ -52,21 +50,13 @@ def _depthwise(framework: str, rank: int, separable: bool):
             fix = "tf.keras 2 takes padding='causal' only in Conv1D and SeparableConv1D" if padding == "causal" else None
             raise ConfigError(f"The `padding` argument must be one of {set(allowed)}. Received: {describe(a['padding'])}",
                               **({"fix": fix} if fix else {}))
-        if framework == "keras2" and any(s > 1 for s in stride) and any(d > 1 for d in dilation):
-            raise ConfigError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                              f"Received: strides={stride} and dilation_rate={dilation}",
-                              fix="use strides=1 with dilation, or dilation_rate=1 with strides")
+        if framework == "keras2":
+            check_strides_dilation(stride, dilation)
         bias = as_bool(a["use_bias"], "use_bias", type_name)
         channels_last = _channels_last(a["data_format"], type_name)
         shape, notes = declared_input(framework, a, type_name)
         notes = list(notes)
-        if padding == "same":
-            pads: tuple = (SAME_UPPER,) * rank
-        elif padding == "causal":
-            pads = ((arith.effective_kernel(kernel[0], dilation[0]) - 1, 0),)
-            notes.append(f"causal: d*(k - 1) = {pads[0][0]} cells of padding on the left only")
-        else:
-            pads = ((0, 0),) * rank
+        pads = conv_pads(padding, kernel, dilation, notes)
         op = DepthwiseConv(multiplier, kernel, stride, dilation, pads, filters, bias)
         return Layer(framework, type_name, call.text, op, rank, channels_last=channels_last, notes=tuple(notes),
                      name=_snake(type_name), declared_input=shape)
