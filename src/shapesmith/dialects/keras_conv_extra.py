@@ -16,8 +16,8 @@ from ..layer import Layer, WholeLayer
 from ..ops.elementwise import Elementwise
 from ..ops.separable import DepthwiseConv
 from .base import Call, Dialect, Spec, as_bool, describe
-from .keras import COMMON, COMMON2, DIALECT, DIALECT2, _channels_last, check_strides_dilation, conv_pads, _marker, _positional, _snake, _tuple, \
-    declared_input
+from .keras import (COMMON, COMMON2, DIALECT, DIALECT2, _channels_last, _marker, _positional, _snake, _tuple,
+                    check_strides_dilation, conv_pads, declared_input)
 
 DEPTHWISE_IGNORED = ("depthwise_initializer", "bias_initializer", "depthwise_regularizer", "bias_regularizer",
                      "activity_regularizer", "depthwise_constraint", "bias_constraint")
