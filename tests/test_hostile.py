@@ -42,3 +42,15 @@ def test_injection_does_nothing(tmp_path, index):
         except ShapesmithError:
             pass
     assert not target.exists()
+
+
+def test_symbolic_nesting_is_bounded_with_a_clear_message():
+    stack = "\n".join(["nn.ConvTranspose2d(4, 4, 3, stride=2)", "nn.Conv2d(4, 4, 2, stride=3)"] * 200)
+    with pytest.raises(ShapesmithError, match="nests more than 64 floors.*fix: give that input dim as a number"):
+        shapesmith.trace(stack, input_shape="(1, 4, h, w)")
+    assert shapesmith.trace(stack, input_shape="(1, 4, 50, 60)").output_shape[2] > 0
+
+
+def test_ten_thousand_layers():
+    stack = "\n".join(["nn.Conv2d(4, 4, 3, padding=1)", "nn.ReLU()"] * 5000)
+    assert len(shapesmith.trace(stack, input_shape="(1, 4, h, w)").layers) == 10_000

@@ -31,9 +31,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Union
 
-from .errors import ParseError
+from .errors import ParseError, ShapesmithError
 
 MAX_INT = 2**62
+MAX_NESTING = 64  # floors inside floors; conv chains whose strides divide each other collapse to one
 
 
 class _Atom:
@@ -48,6 +49,7 @@ class _Atom:
 
 class _Sym(_Atom):
     __slots__ = ("name",)
+    depth = 0
 
     def __init__(self, name: str):
         self.name = name
@@ -67,13 +69,19 @@ class _Sym(_Atom):
 class _Floor(_Atom):
     """``floor(num/den)``, built only by :meth:`Expr.__floordiv__`."""
 
-    __slots__ = ("num", "den")
+    __slots__ = ("num", "den", "_text", "depth")
 
     def __init__(self, num: Expr, den: int):
+        if num.depth >= MAX_NESTING:
+            raise ShapesmithError(
+                f"a symbolic dim nests more than {MAX_NESTING} floors (a long stack of strides that do not "
+                "divide each other)", fix="give that input dim as a number, or trace the stack in parts")
+        self.depth = num.depth + 1
         self.num = num
         self.den = den
         self.key = (1, num._key, den)
         self._hash = hash(self.key)
+        self._text: str | None = None
 
     def subs(self, env: Mapping[str, Dim]) -> Dim:
         num = self.num.subs(env)
@@ -83,7 +91,9 @@ class _Floor(_Atom):
         return self.num.monotone()
 
     def __str__(self) -> str:
-        return _format_floor(self.num, self.den)
+        if self._text is None:  # cached: a printed expression tries several spellings around each atom
+            self._text = _format_floor(self.num, self.den)
+        return self._text
 
 
 _Mono = tuple  # sorted tuple of atoms
@@ -96,13 +106,15 @@ def _mono_key(mono: _Mono) -> tuple:
 class Expr:
     """A symbolic dim in normal form; immutable and hashable. Never a constant (that is an int)."""
 
-    __slots__ = ("terms", "const", "_key", "_hash")
+    __slots__ = ("terms", "const", "_key", "_hash", "_text", "depth")
 
     def __init__(self, terms: tuple[tuple[_Mono, int], ...], const: int):
         self.terms = terms
         self.const = const
+        self.depth = max((a.depth for m, _ in terms for a in m), default=0)  # floors nested in floors
         self._key = (tuple((_mono_key(m), c) for m, c in terms), const)
         self._hash = hash(self._key)
+        self._text: str | None = None
 
     # -- construction -------------------------------------------------------------
     @staticmethod
@@ -215,7 +227,9 @@ class Expr:
         return self._hash
 
     def __str__(self) -> str:
-        return _format_expr(self)
+        if self._text is None:
+            self._text = _format_expr(self)
+        return self._text
 
     def __repr__(self) -> str:
         return f"Expr({str(self)!r})"
@@ -285,9 +299,17 @@ def _join_terms(terms: Iterable[tuple[str, int]], const: int) -> str:
     return out or "0"
 
 
+def _plain(e: int | Expr) -> str:
+    """An expression as its terms read, nested floors in their own spelling: no search, so printing
+    stays linear in the nesting (the search for the shortest spelling is for the outer level)."""
+    if isinstance(e, int):
+        return str(e)
+    return _join_terms([(_format_mono(m), c) for m, c in sorted(e.terms, key=_term_order)], e.const)
+
+
 def _format_call(fn: str, num: int | Expr, den: int) -> str:
     """``floor(num/den)`` or ``ceiling(num/den)``, parenthesising a compound numerator."""
-    text = str(num)
+    text = _plain(num)
     simple = isinstance(num, int) or (num.const == 0 and len(num.terms) == 1 and num.terms[0][1] > 0)
     return f"{fn}({text if simple else f'({text})'}/{den})"
 

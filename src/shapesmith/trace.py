@@ -96,6 +96,7 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
             result = layer.infer(*shapes)
         except ShapesmithError as err:
             shown = format_shape(shapes[0]) if len(shapes) == 1 else ", ".join(format_shape(s) for s in shapes)
+            shown = shown if len(shown) <= 200 else shown[:197] + "..."
             raise err.located(f"{layer.type} (layer {j}, {names[j]}) on input {shown}") from None
         if node.shared is not None and owner.setdefault(node.shared, j) != j:  # a shared layer's weights count once
             result = replace(result, params=0, notes=result.notes + (f"shares its weights with {names[j]}",))
