@@ -2,7 +2,8 @@
 
 ``make test`` unpacks ``keras==1.2.2`` (PyPI sdist) into ``.venv/oracles/Keras-1.2.2`` and points
 ``SHAPESMITH_KERAS1_SRC`` at it. Only ``engine/topology.py``, ``utils/np_utils.py``,
-``layers/convolutional.py`` and ``layers/pooling.py`` are imported, under the package name
+``layers/convolutional.py``, ``layers/pooling.py``, ``layers/core.py``, ``layers/recurrent.py``,
+``layers/embeddings.py`` and ``layers/normalization.py`` are imported, under the package name
 ``keras1_oracle_pkg`` (so an installed Keras 3 is untouched), with a stub ``backend`` module that
 provides the few functions their constructors call. Shape methods (``get_output_shape_for``) and
 ``np_utils.conv_output_length`` / ``conv_input_length`` are Keras 1's real code.
@@ -68,6 +69,7 @@ def _stub_backend() -> types.ModuleType:
     K.epsilon = lambda: 1e-7
     K.get_uid = get_uid
     K.backend = lambda: "tensorflow"
+    K.concatenate = lambda tensors, axis=-1: None  # LSTM/GRU build (consume_less='cpu') joins its gate weights
     return K
 
 
@@ -94,18 +96,51 @@ def load() -> types.SimpleNamespace:
     sys.modules[PKG].backend = K
     topology = importlib.import_module(PKG + ".engine.topology")
     engine = sys.modules[PKG + ".engine"]
-    for attr in ("Layer", "InputSpec", "Input", "InputLayer"):
+    for attr in ("Layer", "InputSpec", "Input", "InputLayer", "Merge"):
         setattr(engine, attr, getattr(topology, attr))
     _CACHE = types.SimpleNamespace(
         np_utils=importlib.import_module(PKG + ".utils.np_utils"),
         conv=importlib.import_module(PKG + ".layers.convolutional"),
         pool=importlib.import_module(PKG + ".layers.pooling"),
+        core=importlib.import_module(PKG + ".layers.core"),
+        recurrent=importlib.import_module(PKG + ".layers.recurrent"),
+        embeddings=importlib.import_module(PKG + ".layers.embeddings"),
+        normalization=importlib.import_module(PKG + ".layers.normalization"),
     )
     return _CACHE
 
 
 def layer_output_shape(module: str, cls: str, args: tuple, kwargs: dict, input_shape: tuple):
-    """``cls(*args, **kwargs).get_output_shape_for(input_shape)`` from Keras 1 (module: 'conv' or 'pool')."""
+    """``cls(*args, **kwargs).get_output_shape_for(input_shape)`` from Keras 1 (module: an attribute of
+    :func:`load`: 'conv', 'pool', 'core', 'recurrent', 'embeddings', 'normalization')."""
     keras1 = load()
     layer = getattr(getattr(keras1, module), cls)(*args, **kwargs)
     return tuple(layer.get_output_shape_for(tuple(input_shape)))
+
+
+def layer_result(module: str, cls: str, args: tuple, kwargs: dict, input_shape: tuple):
+    """``(output_shape, trainable, non_trainable)`` the way Keras 1's ``Layer.__call__`` gets them: the
+    constructor's ``input_spec`` ndim check (``assert_input_compatibility``'s rule), then its own
+    ``build(input_shape)`` with ``add_weight`` replaced by a recorder of the weight shapes (no backend
+    variable is made), then ``get_output_shape_for``."""
+    keras1 = load()
+    layer = getattr(getattr(keras1, module), cls)(*args, **kwargs)
+    input_shape = tuple(input_shape)
+    for spec in layer.input_spec or ():
+        if spec is not None and spec.ndim is not None:
+            if isinstance(spec.ndim, str):
+                if len(input_shape) < int(spec.ndim[:-1]):
+                    raise ValueError(f"{cls}: expected ndim>={spec.ndim[:-1]}, found ndim={len(input_shape)}")
+            elif len(input_shape) != spec.ndim:
+                raise ValueError(f"{cls}: expected ndim={spec.ndim}, found ndim={len(input_shape)}")
+    counts = [0, 0]
+
+    def add_weight(shape, initializer=None, name=None, trainable=True, regularizer=None, constraint=None):
+        size = 1
+        for d in shape:
+            size *= d
+        counts[0 if trainable else 1] += size
+
+    layer.add_weight = add_weight
+    layer.build(input_shape)
+    return tuple(layer.get_output_shape_for(input_shape)), counts[0], counts[1]

@@ -11,6 +11,7 @@ from . import recurrent  # noqa: F401,E402 (registration)
 from . import keras_conv_extra  # noqa: F401,E402 (registration)
 from . import onnx_layers  # noqa: F401,E402 (registration)
 from . import spatial  # noqa: F401,E402 (registration)
+from . import keras1_layers  # noqa: F401,E402 (registration)
 from .base import Call, Dialect, parse_call
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (torch.DIALECT, keras.DIALECT, keras.DIALECT2, keras1.DIALECT,
