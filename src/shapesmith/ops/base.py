@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..arith import Rule
-from ..dims import Conditions, Dim, Expr
+from ..dims import Conditions, Dim, Expr, format_shape
 from ..errors import ShapeMismatchError
 
 SAME_UPPER = "SAME_UPPER"  # TF/Keras 'same', ONNX SAME_UPPER: the odd padding cell goes at the end
@@ -72,3 +73,27 @@ class ShapeResult:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     conditions: Conditions = field(default_factory=Conditions, compare=False)
+
+
+def features_for_weights(features: Dim, fixed: int | None, shape: tuple[Dim, ...], conditions: Conditions,
+                         mismatch: Callable[[int], ShapeMismatchError], hint: str = "") -> tuple[Dim, tuple[str, ...]]:
+    """The feature count a layer's weights are built for, and warnings.
+
+    A layer that fixes it (``fixed``: PyTorch ``in_features``, an ONNX weight) takes only that many
+    (``mismatch(features)`` is the framework's error; a symbolic count becomes a condition). Otherwise
+    the weights are built from the input, whose count must be known; a symbolic one pins the input size.
+    """
+    if fixed is not None:
+        if isinstance(features, int) and features != fixed:
+            raise mismatch(features)
+        if isinstance(features, Expr):
+            conditions.require_equal(features, fixed)
+        return fixed, ()
+    if features is None:
+        raise ShapeMismatchError(f"the features dim of {format_shape(shape)} is unknown",
+                                 expected="a known number of features to build the weights",
+                                 fix="give the feature dim as a number")
+    if isinstance(features, Expr):
+        return features, (f"the weights are built for {features} features: once built, only inputs giving that "
+                          f"many fit{hint}",)
+    return features, ()

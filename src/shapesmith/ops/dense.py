@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..dims import Conditions, Dim, Expr, format_shape
+from ..dims import Conditions, Dim, format_shape
 from ..errors import ShapeMismatchError
-from .base import ShapeResult
+from .base import ShapeResult, features_for_weights
 
 
 @dataclass(frozen=True)
@@ -29,24 +29,13 @@ class Dense:
         if len(shape) < self.min_rank:
             raise ShapeMismatchError(f"received a {len(shape)}-D input {format_shape(shape)}",
                                      expected=f"at least {self.min_rank} dims, the last one the features")
-        features = shape[-1]
         conditions = Conditions()
-        warnings: tuple[str, ...] = ()
-        if self.in_features is not None:
-            if isinstance(features, int) and features != self.in_features:
-                raise ShapeMismatchError(
-                    f"the input has {features} features (last dim of {format_shape(shape)}) but the layer takes "
-                    f"{self.in_features}", expected=f"a last dim of {self.in_features}",
-                    fix=f"set in_features={features}, or reshape the input to end in {self.in_features}")
-            if isinstance(features, Expr):
-                conditions.require_equal(features, self.in_features)
-            features = self.in_features
-        elif features is None:
-            raise ShapeMismatchError(f"the last dim of {format_shape(shape)} is unknown",
-                                     expected="a known number of features to build the weights",
-                                     fix="give the feature dim as a number")
-        elif isinstance(features, Expr):
-            warnings = (f"the weights are built for {features} features: once built, only inputs giving that "
-                        f"many fit (a Flatten before a Dense pins the spatial size)",)
+        features, warnings = features_for_weights(
+            shape[-1], self.in_features, shape, conditions,
+            lambda got: ShapeMismatchError(
+                f"the input has {got} features (last dim of {format_shape(shape)}) but the layer takes "
+                f"{self.in_features}", expected=f"a last dim of {self.in_features}",
+                fix=f"set in_features={got}, or reshape the input to end in {self.in_features}"),
+            hint=" (a Flatten before a Dense pins the spatial size)")
         params = features * self.units + (self.units if self.bias else 0)
         return ShapeResult(((*shape[:-1], self.units),), params=params, warnings=warnings, conditions=conditions)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..dims import Conditions, Dim, Expr, format_dim, format_shape
 from ..errors import ShapeMismatchError
-from .base import ShapeResult
+from .base import ShapeResult, features_for_weights
 
 GATES = {"simple": 1, "lstm": 4, "gru": 3}
 def units_note(units: int, steps: Dim, sequences: bool) -> str:
@@ -127,27 +127,8 @@ class Recurrent:
             if isinstance(d, int) and d < 1:
                 raise ShapeMismatchError(f"{self.type}: the {what} size is {d} in {format_shape(shape)}",
                                          expected="sizes >= 1")
-        if self.input_size is not None:
-            if isinstance(features, int) and features != self.input_size:
-                if self.style == "torch":
-                    what = (f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {features} "
-                            f"(input {format_shape(shape)})")
-                else:
-                    what = f"{self.type}: input X {format_shape(shape)} has {features} features but W takes {self.input_size}"
-                raise ShapeMismatchError(
-                    what, expected=f"a last dim of {self.input_size}",
-                    fix=f"set input_size={features}, or give the input {self.input_size} features per step"
-                    if self.style == "torch" else f"give W=(num_directions, G*hidden_size, {features})")
-            if isinstance(features, Expr):
-                conditions.require_equal(features, self.input_size)
-            features = self.input_size
-        elif features is None:
-            raise ShapeMismatchError(f"{self.type}: the features dim of {format_shape(shape)} is unknown",
-                                     expected="a known number of features to build the weights",
-                                     fix="give the last dim as a number")
-        elif isinstance(features, Expr):
-            warnings.append(f"the weights are built for {features} features: once built, only inputs with that many "
-                            "features fit")
+        features, more = features_for_weights(features, self.input_size, shape, conditions, self._mismatch(shape))
+        warnings += more
         if self.style == "keras":
             if self.unroll and steps is None and not self.unroll_strict:
                 warnings.append("unroll=True needs a known number of time steps to run: Keras 3 builds the layer "
@@ -172,6 +153,18 @@ class Recurrent:
             notes.append(units_note(self.units, steps, self.return_sequences))
         return ShapeResult(outputs, names, params=params, notes=tuple(notes), warnings=tuple(warnings),
                            conditions=conditions)
+
+    def _mismatch(self, shape: tuple[Dim, ...]):
+        def error(features: int) -> ShapeMismatchError:
+            if self.style == "torch":
+                return ShapeMismatchError(
+                    f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {features} "
+                    f"(input {format_shape(shape)})", expected=f"a last dim of {self.input_size}",
+                    fix=f"set input_size={features}, or give the input {self.input_size} features per step")
+            return ShapeMismatchError(
+                f"{self.type}: input X {format_shape(shape)} has {features} features but W takes {self.input_size}",
+                expected=f"a last dim of {self.input_size}", fix=f"give W=(num_directions, G*hidden_size, {features})")
+        return error
 
     def _outputs(self, batch: Dim, steps: Dim, batched: bool) -> tuple[tuple, tuple]:
         h, d = self.units, self.directions
