@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..layer import WholeLayer
-from ..ops.merge import Concatenate, Elementwise
+from ..ops.merge import Broadcast, Concatenate
 from .base import Call, Dialect, Spec, as_int
 from .keras import COMMON, COMMON2, DIALECT, DIALECT2
 
@@ -15,7 +15,7 @@ def _elementwise(framework: str, type_name: str):
     kind, least, most = ELEMENTWISE[type_name]
 
     def build(call: Call, a: dict) -> WholeLayer:
-        return WholeLayer(framework, type_name, call.text, Elementwise(kind, least, most), name=type_name.lower(),
+        return WholeLayer(framework, type_name, call.text, Broadcast(kind, least, most), name=type_name.lower(),
                           multi_input=True)
 
     common = COMMON2 if framework == "keras2" else COMMON

@@ -15,8 +15,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
 from ..layer import WholeLayer
-from ..ops.base import ShapeResult
-from ..ops.merge import Concatenate, Elementwise
+from ..ops.merge import Broadcast, Concatenate
 from ..ops.spatial import AdaptivePool, Pad, Resize
 from .base import Call, Dialect, Spec, as_bool, as_choice, as_int, describe
 from .keras import COMMON, COMMON2, DIALECT as KERAS, DIALECT2 as KERAS2, _channels_last, _snake, declared_input
@@ -476,32 +475,16 @@ def _onnx_resize(call: Call, a: dict) -> WholeLayer:
                       notes=tuple(notes), name="Resize")
 
 
-@dataclass(frozen=True)
-class _OnnxConcat:
-    axis: int
-    expects = "one or more tensors equal except along the axis"
-
-    def apply(self, shapes):
-        from ..errors import ShapeMismatchError
-        if len(shapes) == 1:
-            rank = len(shapes[0])
-            if not -rank <= self.axis < rank:
-                raise ShapeMismatchError(f"Concat: axis={self.axis} for a {rank}-D input",
-                                         expected=f"an axis in [-{rank}, {rank - 1}]")
-            return ShapeResult((tuple(shapes[0]),))
-        return Concatenate(self.axis).apply(shapes)
-
-
 def _onnx_concat(call: Call, a: dict) -> WholeLayer:
     if a["axis"] is None:
         raise ConfigError("Concat needs the axis attribute", fix="add axis=1")
-    return WholeLayer("onnx", "Concat", call.text, _OnnxConcat(as_int(a["axis"], "axis", layer="Concat")),
+    return WholeLayer("onnx", "Concat", call.text, Concatenate(as_int(a["axis"], "axis", layer="Concat"), min_inputs=1),
                       name="Concat", multi_input=True)
 
 
 def _onnx_binary(op_name: str) -> Spec:
     def build(call: Call, a: dict) -> WholeLayer:
-        return WholeLayer("onnx", op_name, call.text, Elementwise(op_name, 2, 2), name=op_name, multi_input=True,
+        return WholeLayer("onnx", op_name, call.text, Broadcast(op_name, 2, 2), name=op_name, multi_input=True,
                           notes=("multidirectional (numpy) broadcasting",))
     return Spec(op_name, ("A", "B"), {"A": None, "B": None}, build)
 

@@ -14,7 +14,7 @@ def _shapes_text(shapes) -> str:
 
 
 @dataclass(frozen=True)
-class Elementwise:
+class Broadcast:
     """``out = a + b`` (or ``*``, max, mean, ...) with broadcasting: aligned from the last dim, a dim
     of 1 stretches, unknown stays unknown; two symbolic dims must be equal, which becomes a condition
     (``h == 2*floor(h/2)``, read ``h % 2 == 0``)."""
@@ -63,11 +63,13 @@ class Concatenate:
     """Joins tensors along ``axis``; every other dim must agree (equal symbolic dims become conditions)."""
 
     axis: int = -1
+    min_inputs: int = 2  # ONNX Concat takes one input too
     expects = "two or more tensors equal except along the axis"
 
     def apply(self, shapes: tuple[tuple[Dim, ...], ...]) -> ShapeResult:
-        if len(shapes) < 2:
-            raise ShapeMismatchError(f"Concatenate received {len(shapes)} input(s)", expected="at least 2 inputs",
+        if len(shapes) < self.min_inputs:
+            raise ShapeMismatchError(f"Concatenate received {len(shapes)} input(s)",
+                                     expected=f"at least {self.min_inputs} inputs",
                                      fix="pass a list of tensors: Concatenate()([a, b])")
         rank = len(shapes[0])
         if any(len(s) != rank for s in shapes):

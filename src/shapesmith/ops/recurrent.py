@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from ..dims import Conditions, Dim, Expr, format_dim, format_shape
 from ..errors import ShapeMismatchError
 from .base import ShapeResult, features_for_weights
+from .merge import Broadcast
 
 GATES = {"simple": 1, "lstm": 4, "gru": 3}
 def units_note(units: int, steps: Dim, sequences: bool) -> str:
@@ -219,6 +220,9 @@ class Bidirectional:
             raise
         fy, by = f.outputs[0], b.outputs[0]
         notes = list(f.notes)
+        conditions = Conditions()
+        conditions.merge(f.conditions)
+        conditions.merge(b.conditions)
         if self.merge_mode is None:
             outputs: tuple = (fy, by)
             names: tuple = ("forward", "backward")
@@ -228,26 +232,13 @@ class Bidirectional:
             notes.append(f"merge_mode='concat': the forward and backward outputs are joined on the last axis "
                          f"({fy[-1]} + {by[-1]} = {last})")
         else:
-            merged = []
-            for x, y in zip(fy, by):
-                if x == y or y == 1:
-                    merged.append(x)
-                elif x == 1:
-                    merged.append(y)
-                else:
-                    raise ShapeMismatchError(
-                        f"Bidirectional merge_mode={self.merge_mode!r}: the forward output {format_shape(fy)} and "
-                        f"the backward output {format_shape(by)} do not broadcast",
-                        expected="the same shape (or a size 1) to combine element-wise",
-                        fix="give the backward layer the same units, or merge_mode='concat'")
-            outputs, names = (tuple(merged),), ("output",)
+            merged = Broadcast(f"Bidirectional merge_mode={self.merge_mode!r}", 2, 2).apply((fy, by))
+            conditions.merge(merged.conditions)
+            outputs, names = merged.outputs, ("output",)
             notes.append(f"merge_mode={self.merge_mode!r}: the two directions are combined element-wise, "
                          "the last axis stays")
         if self.forward.return_state:
             outputs = (*outputs, *f.outputs[1:], *b.outputs[1:])
             names = (*names, *[f"forward_{n}" for n in f.names[1:]], *[f"backward_{n}" for n in b.names[1:]])
-        conditions = Conditions()
-        conditions.merge(f.conditions)
-        conditions.merge(b.conditions)
         return ShapeResult(outputs, names, params=f.params + b.params, notes=tuple(notes),
                            warnings=tuple(dict.fromkeys(f.warnings + b.warnings)), conditions=conditions)

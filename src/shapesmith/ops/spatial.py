@@ -16,6 +16,7 @@ from .. import arith
 from ..dims import Conditions, Dim, Expr, format_shape
 from ..errors import ShapeMismatchError
 from .base import ShapeResult, axis_names
+from .conv import check_pad_fits
 
 
 def _axes(shape: tuple, n: int, first: int | None, ranks: tuple[int, ...], expects: str, who: str) -> range:
@@ -68,10 +69,11 @@ class Pad:
             i = shape[j]
             if self.crop:
                 pb, pe = -pb, -pe
-            if self.mode in ("reflect", "circular") and i is not None and self.limits:
-                need = max(pb, pe) + (1 if self.mode == "reflect" else 0)
-                if self.crop_first:  # onnxruntime slices first: the pads are bounded by what is left
-                    need = max(pb, pe, 0) + 1 - min(pb, 0) - min(pe, 0) if max(pb, pe) > 0 else 0
+            if self.mode in ("reflect", "circular") and i is not None and self.limits and not self.crop_first:
+                check_pad_fits(self.mode, name, i, max(pb, pe), conditions)
+            elif self.mode in ("reflect", "circular") and i is not None and self.limits:
+                # onnxruntime slices first: the pads are bounded by what is left
+                need = max(pb, pe, 0) + 1 - min(pb, 0) - min(pe, 0) if max(pb, pe) > 0 else 0
                 if isinstance(i, int) and i < need:
                     rel = "less than" if self.mode == "reflect" else "at most"
                     raise ShapeMismatchError(
