@@ -141,9 +141,11 @@ def test_torch_symbolic(text):
 # ------------------------------------------------------------------ the contract and the gotchas
 
 def test_seed_lstm_input_longer_than_output():
-    """The seed question: LSTM(units=10) on 20 steps processes all 20 and outputs 10 features."""
-    for seq, want in ((False, (None, 10)), (True, (None, 20, 10))):
-        result = build_layer(f"LSTM(units=10, return_sequences={seq})", "keras").infer((None, 20, 1))
+    """The seed question: LSTM(units=10) on 20 steps processes all 20 steps; Keras is the oracle."""
+    import keras
+    for seq in (False, True):
+        want = tuple(keras.layers.LSTM(units=10, return_sequences=seq)(keras.ops.zeros((2, 20, 1))).shape)
+        result = build_layer(f"LSTM(units=10, return_sequences={seq})", "keras").infer((2, 20, 1))
         assert result.output_shape == want
         assert any("not a number of time steps: all 20 steps" in n for n in result.notes), result.notes
 
@@ -162,14 +164,20 @@ def test_torch_feature_mismatch_wording():
 
 
 def test_multi_output_json():
-    """A layer with several outputs gives output_shape as a list with output_names beside it."""
-    cases = [("nn.LSTM(10, 20, 2)", "(5, 3, 10)", None,
-              [[5, 3, 20], [2, 3, 20], [2, 3, 20]], ["output", "h_n", "c_n"]),
-             ("LSTM(10, return_state=True)", "(None, 7, 3)", "keras",
-              [[None, 10], [None, 10], [None, 10]], ["output", "h", "c"]),
+    """A layer with several outputs gives output_shape as a list with output_names beside it; the
+    shapes are the framework's own."""
+    import keras
+    import torch
+    out, (h, c) = torch.nn.LSTM(10, 20, 2)(torch.zeros(5, 3, 10))
+    keras_state = keras.layers.LSTM(10, return_state=True)(keras.ops.zeros((2, 7, 3)))
+    bidirectional = keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True), merge_mode=None)(
+        keras.ops.zeros((2, 6, 3)))
+    cases = [("nn.LSTM(10, 20, 2)", "(5, 3, 10)", None, [out, h, c], ["output", "h_n", "c_n"]),
+             ("LSTM(10, return_state=True)", "(2, 7, 3)", "keras", keras_state, ["output", "h", "c"]),
              ("Bidirectional(GRU(4, return_sequences=True), merge_mode=None)", "(2, 6, 3)", "keras",
-              [[2, 6, 4], [2, 6, 4]], ["forward", "backward"])]
-    for text, shape, framework, outputs, names in cases:
+              bidirectional, ["forward", "backward"])]
+    for text, shape, framework, tensors, names in cases:
+        outputs = [list(t.shape) for t in tensors]
         result = build_layer(text, framework).infer(shapesmith.dims.as_shape(shape))
         assert [list(s) for s in result.output_shape] == outputs and list(result.output_names) == names
         d = shapesmith.trace(text, input_shape=shape, framework=framework).to_dict()

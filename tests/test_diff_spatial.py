@@ -94,8 +94,10 @@ def test_keras_padding_cropping_upsampling(part):
 
 def test_keras_backend_only_interpolations_are_noted():
     import shapesmith
+    import keras
     t = shapesmith.trace("layers.UpSampling2D(3, interpolation='area')", input_shape=(2, 7, 6, 1))
-    assert t.output_shape == (2, 21, 18, 1)
+    want = keras.layers.UpSampling2D(3, interpolation="area").compute_output_shape((2, 7, 6, 1))
+    assert t.output_shape == tuple(want)
     assert any("torch backend" in n for n in t.layers[0].notes)
 
 

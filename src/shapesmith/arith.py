@@ -110,9 +110,6 @@ def transposed_sizes(*, i: Dim, k: int, s: int, d: int, pb: Dim, pe: Dim) -> lis
     return [low + j for j in range(s)]
 
 
-RULES = (windows, windows_ceil_raw, windows_ceil, same, same_total_pad, transposed)
-
-
 # -- padding and resizing (shapesmith.ops.spatial) ------------------------------------
 @rule("padded", "i + pb + pe")
 def padded(*, i: Dim, pb: int, pe: int) -> Dim:
@@ -132,4 +129,4 @@ def scaled(*, i: Dim, s: int | float) -> Dim:
     return (i * q.numerator) // q.denominator
 
 
-RULES = RULES + (padded, scaled)
+RULES = (windows, windows_ceil_raw, windows_ceil, same, same_total_pad, transposed, padded, scaled)
