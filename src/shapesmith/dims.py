@@ -327,11 +327,6 @@ def _term_order(item: tuple[_Mono, int]) -> tuple:
     return (has_floor, -len(mono), _mono_key(mono))
 
 
-def _floor_or_ceiling(num: int | Expr, den: int) -> list[str]:
-    """``floor(num/den)`` written both ways: as a floor, and as ``ceiling((num - den + 1)/den)``."""
-    return [_format_call("floor", num, den), _format_call("ceiling", num - (den - 1), den)]
-
-
 def _format_expr(e: Expr) -> str:
     """The shortest of a few equal spellings: ``floor((h + 1)/2) - 1`` reads ``floor((h - 1)/2)``,
     ``h - floor(3*h/4)`` reads ``ceiling(h/4)``, ``2*h - 2*floor(h/2)`` reads ``2*ceiling(h/2)``."""
