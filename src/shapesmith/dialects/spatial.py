@@ -11,7 +11,7 @@ multi-input ``Concat`` and ``Add``/``Sub``/``Mul``/``Div`` (registered into the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..layer import WholeLayer
@@ -486,7 +486,8 @@ def _onnx_binary(op_name: str) -> Spec:
     def build(call: Call, a: dict) -> WholeLayer:
         return WholeLayer("onnx", op_name, call.text, Broadcast(op_name, 2, 2), name=op_name, multi_input=True,
                           notes=("multidirectional (numpy) broadcasting",))
-    return Spec(op_name, ("A", "B"), {"A": None, "B": None}, build)
+    # marker: ``Add`` is a Keras name too; unprefixed text is Keras unless A=/B= appear
+    return Spec(op_name, ("A", "B"), {"A": None, "B": None}, build, marker=("A", "B"))
 
 
 ONNX.register(Spec("Pad", ("data", "pads", "constant_value", "axes", "mode"),
@@ -501,5 +502,3 @@ ONNX.register(Spec("Resize", ("X", "roi", "scales", "sizes", "antialias", "axes"
 ONNX.register(Spec("Concat", ("inputs", "axis"), {"inputs": None, "axis": None}, _onnx_concat))
 for _name in ("Add", "Sub", "Mul", "Div"):
     ONNX.register(_onnx_binary(_name))
-# Names Keras 3 also has: unprefixed text means Keras unless an ONNX-only keyword appears.
-ONNX.specs["Add"] = replace(ONNX.specs["Add"], marker=("A", "B"))
