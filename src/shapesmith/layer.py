@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .dims import Conditions, Dim, Expr, format_shape
@@ -48,6 +48,7 @@ class Layer:
     # Transposed convs: (op, input spatial) -> per axis, each size the forward conv maps back to the
     # input, with the argument that picks it in this framework ("" when the framework cannot).
     back_sizes: Callable[[object, tuple], list[list[tuple[Dim, str]]]] | None = None
+    config: Mapping[str, object] = field(default_factory=dict, compare=False)  # the bound arguments, defaults in
 
     def infer(self, *shapes: tuple[Dim, ...]) -> LayerResult:
         shape = single_input(self.type, shapes)
@@ -129,6 +130,7 @@ class WholeLayer:
     name: str = ""
     declared_input: tuple[Dim, ...] | None = None
     multi_input: bool = False  # merges take a list of inputs
+    config: Mapping[str, object] = field(default_factory=dict, compare=False)  # the bound arguments, defaults in
 
     def infer(self, *shapes: tuple[Dim, ...]) -> LayerResult:
         if not self.multi_input:

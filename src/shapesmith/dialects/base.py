@@ -4,9 +4,11 @@ framework's signature, and checking argument values with the framework's wording
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from ..dims import MAX_INT, Dim, Expr, dim_from_ast, shown
 from ..errors import ConfigError, ParseError
@@ -269,4 +271,5 @@ class Dialect:
             if key in self.removed and key not in spec.params:
                 raise ConfigError(f"{spec.type} got an unexpected keyword argument {key!r}: {self.title} removed it",
                                   fix=self.removed[key])
-        return spec.build(call, spec.bind(call))
+        bound = spec.bind(call)
+        return dataclasses.replace(spec.build(call, bound), config=MappingProxyType(bound))
