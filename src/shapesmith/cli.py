@@ -66,6 +66,54 @@ def trace_cmd(file, input_shape: tuple[str, ...], framework: str | None, explain
     _emit(t, as_json, lambda: render_trace(t, explain))
 
 
+@cli.command()
+@click.argument("layer_text", metavar="LAYER")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE", required=True, help="Input shape, batch dim included.")
+@click.option("--output", "-o", "output_shape", metavar="SHAPE",
+              help="Target shape; without it, a forward conv lists the input sizes sharing its output.")
+@click.option("--through", "-t", multiple=True, metavar="SHAPE",
+              help="A chain: the shape after each layer but the last, in order ('any' leaves one free).")
+@click.option("--mirror", "-m", type=click.File("r"), metavar="FILE",
+              help="A chain: an encoder (one layer per line) the chain must invert, size for size.")
+@click.option("--framework", "-f", type=click.Choice(FRAMEWORKS))
+@click.option("--limit", "-n", default=20, show_default=True, help="Solutions or designs shown (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def solve(layer_text: str, input_shape: str, output_shape: str | None, through: tuple[str, ...], mirror,
+          framework: str | None, limit: int, as_json: bool) -> None:
+    """The parameters that give the shape you want. LAYER is a layer with unknowns written ? (default bounds),
+    a range 1..4 or a set {3, 5}: nn.ConvTranspose2d(16, 1, kernel_size=?, stride=1..4, padding=?), or a file
+    (or -) with one such layer per line to design a chain."""
+    from . import solve as solver
+    from .render import solve as render
+
+    text = _layer_or_file(layer_text)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if output_shape is None:
+        if len(lines) != 1 or through or mirror:
+            raise ShapesmithError("a chain needs its target shape", fix="add --output SHAPE")
+        v = solver.inverse(lines[0], input_shape=input_shape, framework=framework)
+        _emit(v, as_json, lambda: render.render_inverse(v))
+    elif len(lines) == 1 and not through and not mirror:
+        s = solver.solve(lines[0], input_shape=input_shape, output_shape=output_shape, framework=framework)
+        _emit(s, as_json, lambda: render.render_solutions(s, limit))
+    else:
+        d = solver.solve_chain(lines, input_shape=input_shape, output_shape=output_shape,
+                               through=[None if t == "any" else t for t in through] or None,
+                               mirror=mirror.read() if mirror else None, framework=framework, limit=limit or 10**9)
+        _emit(d, as_json, lambda: render.render_designs(d, limit))
+
+
+def _layer_or_file(text: str) -> str:
+    """``-`` is stdin; an existing file's path is its text; anything else is layer text."""
+    import os
+    if text == "-":
+        return sys.stdin.read()
+    if "(" not in text and os.path.isfile(text):
+        with open(text, encoding="utf-8") as f:
+            return f.read()
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="shapesmith", standalone_mode=False)
