@@ -83,24 +83,25 @@ def solve(layer_text: str, input_shape: str, output_shape: str | None, through: 
     """The parameters that give the shape you want. LAYER is a layer with unknowns written ? (default bounds),
     a range 1..4 or a set {3, 5}: nn.ConvTranspose2d(16, 1, kernel_size=?, stride=1..4, padding=?), or a file
     (or -) with one such layer per line to design a chain."""
-    from . import solve as solver
-    from .render import solve as render
+    from .render.solve import render_designs, render_inverse, render_solutions
+    from .solve import inverse, solve_chain
+    from .solve import solve as solve_layer
 
     text = _layer_or_file(layer_text)
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
     if output_shape is None:
         if len(lines) != 1 or through or mirror:
             raise ShapesmithError("a chain needs its target shape", fix="add --output SHAPE")
-        v = solver.inverse(lines[0], input_shape=input_shape, framework=framework)
-        _emit(v, as_json, lambda: render.render_inverse(v))
+        v = inverse(lines[0], input_shape=input_shape, framework=framework)
+        _emit(v, as_json, lambda: render_inverse(v))
     elif len(lines) == 1 and not through and not mirror:
-        s = solver.solve(lines[0], input_shape=input_shape, output_shape=output_shape, framework=framework)
-        _emit(s, as_json, lambda: render.render_solutions(s, limit))
+        s = solve_layer(lines[0], input_shape=input_shape, output_shape=output_shape, framework=framework)
+        _emit(s, as_json, lambda: render_solutions(s, limit))
     else:
-        d = solver.solve_chain(lines, input_shape=input_shape, output_shape=output_shape,
+        d = solve_chain(lines, input_shape=input_shape, output_shape=output_shape,
                                through=[None if t == "any" else t for t in through] or None,
                                mirror=mirror.read() if mirror else None, framework=framework, limit=limit or 10**9)
-        _emit(d, as_json, lambda: render.render_designs(d, limit))
+        _emit(d, as_json, lambda: render_designs(d, limit))
 
 
 def _layer_or_file(text: str) -> str:
