@@ -49,6 +49,8 @@ fuzz: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/run.py
+	KERAS_BACKEND=torch $(BIN)/python benchmarks/solve.py
+	KERAS_BACKEND=torch $(BIN)/python benchmarks/forward.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

@@ -108,6 +108,20 @@ def test_per_axis_unknowns_are_solved_axis_by_axis_without_loss(h, w, kh, sw, pa
     assert found == brute
 
 
+@given(st.integers(4, 14), st.integers(4, 14), st.sampled_from([(1, 2), (2, 1), (2, 3)]))
+@settings(max_examples=10, deadline=None)
+def test_fixed_per_axis_values_stay_with_their_axis(h, w, stride):
+    """``stride=(1, 2)`` fixed beside ``(?, ?)`` unknowns: each axis is searched with its own stride."""
+    shape = (1, 1, h, w)
+    target = torch_shape(f"nn.Conv2d(1, 1, (3, 2), stride={stride})", shape)
+    if target is None:
+        return
+    got = solve(f"nn.Conv2d(1, 1, (1..4, 1..4), stride={stride})", input_shape=str(shape), output_shape=str(target))
+    brute = {(("kernel_size[0]", a), ("kernel_size[1]", b)) for a in range(1, 5) for b in range(1, 5)
+             if torch_shape(f"nn.Conv2d(1, 1, ({a}, {b}), stride={stride})", shape) == target}
+    assert {s.params for s in got.solutions} == brute
+
+
 def test_solutions_are_ranked_simplest_first():
     got = solve("nn.ConvTranspose2d(16, 1, kernel_size=?, stride=?, padding=?, output_padding=?)",
                 input_shape="(1, 16, 28, 28)", output_shape="(1, 1, 56, 56)")

@@ -248,15 +248,17 @@ class _Template:
             return tuple(fill(x) for x in v) if isinstance(v, tuple) else v
 
         def top(name: str, v: object) -> object:
+            if not isinstance(v, (tuple, _Slot)):
+                return v
             v = fill(v)
-            if tie and isinstance(v, tuple):
+            if tie is not None and isinstance(v, tuple):
                 positions = _axis_positions(name, len(v), self.rank, self.channels_last)
                 return _tied(v, positions, tie) if positions else v
             return v
         c, params = self.call, self.spec.params
         return Call(c.name, tuple(top(params[j] if j < len(params) else "", a) for j, a in enumerate(c.args)),
                     {k: top(k, v) for k, v in c.kwargs.items()}, c.text,
-                    {k: top(k, v) for k, v in c.applied_kwargs.items()})
+                    {k: top(k, v) for k, v in c.applied_kwargs.items()} if c.applied_kwargs else c.applied_kwargs)
 
     def arguments(self) -> list[tuple[str, object]]:
         c, params = self.call, self.spec.params
