@@ -323,10 +323,10 @@ class _Search:
         self.target = target
         self.evaluations = 0
         self.rejected: Counter[str] = Counter()
-        self.example: dict[str, str] = {}
+        self.example: dict[str, tuple[str, str]] = {}  # rule -> (a refused layer, its message)
         self.by_axes = False
         self.built: dict[tuple, Layer | ShapesmithError] = {}
-        self.reached: dict[tuple, None] = {}
+        self.reached: dict[tuple, list | None] = {}  # output shape -> the first values that gave it
         self.reached_on_axis: list[dict[Dim, None]] = []
         self.spatial_at: list[int] = []
 
@@ -345,7 +345,7 @@ class _Search:
         except ShapesmithError as err:
             reason = _reason(err)
             self.rejected[reason] += 1
-            self.example.setdefault(reason, self.t.text_with(values))
+            self.example.setdefault(reason, (self.t.text_with(values), err.what))
             return None
 
     def layer_for(self, values: Sequence[object], tie: int | None) -> Layer | ShapesmithError:
@@ -378,11 +378,11 @@ class _Search:
         """The unknowns one axis's search sets: the shared ones and that axis's (all when not by axis)."""
         return [j for j, u in enumerate(self.unknowns) if axis is None or u.axis in (None, axis)]
 
-    def matches(self, result: LayerResult, target, axis: int | None = None) -> bool:
+    def matches(self, result: LayerResult, target, axis: int | None = None, values: list | None = None) -> bool:
         """Does the (first) output equal ``target`` (``None`` there: any)? Records what was reached."""
         out = result.output_shape[0] if isinstance(result.output_shape, list) else result.output_shape
         if axis is None:
-            self.reached.setdefault(tuple(out), None)
+            self.reached.setdefault(tuple(out), values)
         elif len(out) == len(target):
             self.reached_on_axis[axis].setdefault(out[self.spatial_at[axis]], None)
         return len(out) == len(target) and all(t is None or o == t for o, t in zip(out, target))
@@ -395,8 +395,9 @@ class _Search:
     def brute(self) -> list[tuple[dict[int, object], LayerResult]]:
         found = []
         for assign in self.all_values(range(len(self.unknowns))):
-            r = self.evaluate([assign[j] for j in range(len(self.unknowns))])
-            if r is not None and self.matches(r, self.target):
+            values = [assign[j] for j in range(len(self.unknowns))]
+            r = self.evaluate(values)
+            if r is not None and self.matches(r, self.target, values=values):
                 found.append((assign, r))
         return found
 
@@ -589,13 +590,16 @@ def _why_not(search: _Search, reachable, target, layer) -> tuple[str, ...]:
     _check_rank(reachable, target, layer)
     reasons = []
     if reachable:
-        shown = ", ".join(format_shape(s) for s in reachable[:5])
+        def example(shape: tuple) -> str:
+            values = search.reached.get(shape)
+            return f"{format_shape(shape)} by {search.t.text_with(values)}" if values else format_shape(shape)
+        shown = "; ".join(example(s) for s in reachable[:3])
         reasons.append(f"no setting within the bounds gives {format_shape(target)}; the nearest reached: {shown}")
     else:
         reasons.append(f"no setting within the bounds gives any output for input {format_shape(search.input_shape)}")
     for reason, count in search.rejected.most_common(3):
-        reasons.append(f"{count} setting(s) refused by {search.t.dialect.title}: {reason} "
-                       f"(e.g. {search.example[reason]})")
+        text, message = search.example[reason]
+        reasons.append(f"{count} setting(s) refused by {search.t.dialect.title}, e.g. {text}: {message}")
     reasons.append("relax: widen the ranges (" + ", ".join(
         f"{u.label} in {_span(u.values)}" for u in search.unknowns) + "), or make more parameters unknown")
     return tuple(reasons)
@@ -892,7 +896,8 @@ def _chain_reasons(chain: _Chain, templates: list[_Template]) -> tuple[str, ...]
                f"after layer {i + 1} no design reaches {format_shape(target)}; nearest reached: "
                + ", ".join(format_shape(s) for s in sorted(reached, key=lambda s: _distance(s, target))[:5])]
     for reason, count in chain.searches[i].rejected.most_common(2):
-        reasons.append(f"{count} setting(s) of layer {i + 1} refused: {reason}")
+        text, message = chain.searches[i].example[reason]
+        reasons.append(f"{count} setting(s) of layer {i + 1} refused, e.g. {text}: {message}")
     reasons.append("relax: widen the menus (ranges or sets), or add a layer")
     return tuple(reasons)
 
