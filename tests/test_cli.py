@@ -68,3 +68,38 @@ def test_repeated_input_feeds_a_merge(capsys):
     assert code == 0
     data = json.loads(out)
     assert data["input_shape"] == [[None, 4, "h"], [None, 6, "h"]] and data["output_shape"] == [None, 10, "h"]
+
+
+def test_solve_json_is_the_python_result(capsys):
+    import shapesmith
+    args = ["nn.ConvTranspose2d(16, 1, ?, stride=?, padding=1)", "--input", "(1, 16, 28, 28)", "--output",
+            "(1, 1, 56, 56)"]
+    code, out, _ = run(["solve", *args, "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data == shapesmith.solve(args[0], input_shape=args[2], output_shape=args[4]).to_dict()
+    assert set(data) >= {"solutions", "reachable"} and data["solutions"]
+    for sol in data["solutions"]:
+        code, out, _ = run(["layer", sol["layer"], "--input", "(1, 16, 28, 28)", "--json"], capsys)
+        assert json.loads(out)["output_shape"] == [1, 1, 56, 56]
+
+
+def test_solve_reads_a_chain_from_stdin(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("nn.Conv2d(1, 4, ?, stride=2)\n# comment\nnn.Conv2d(4, 8, ?, stride=2)\n"))
+    code, out, _ = run(["solve", "-", "--input", "(1, 1, 28, 28)", "--output", "(1, 8, 6, 6)", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["total"] == len(data["designs"]) > 0
+    assert all(d["shapes"][-1] == [1, 8, 6, 6] for d in data["designs"])
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "nn.Conv2d(1, 8, ?)", "--input", "(1, 1, 9, 9)", "--output", "(1, 8, 7"],
+    ["solve", "nn.Conv2d(1, 8, bogus=?)", "--input", "(1, 1, 9, 9)", "--output", "(1, 8, 7, 7)"],
+    ["solve", "nn.Conv2d(1, 8, ?)", "--input", "(1, 1, 9, 9)"],
+    ["solve", "nn.Conv2d(1, 8, ?)\nnn.Conv2d(8, 8, ?)", "--input", "(1, 1, 9, 9)"],
+    ["solve", "nn.Conv2d(1, 8, 3..1)", "--input", "(1, 1, 9, 9)", "--output", "(1, 8, 7, 7)"],
+])
+def test_solve_errors_are_one_line_with_exit_code_2(args, capsys):
+    code, out, err = run(args, capsys)
+    assert code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1

@@ -86,3 +86,31 @@ statements = st.one_of(
 @given(st.lists(statements, min_size=1, max_size=6), shapes)
 def test_generated_programs(lines, shape):
     only_shapesmith_errors("\n".join(lines), shape, None)
+
+
+unknown_atoms = st.one_of(atoms, st.sampled_from(["?", "1..3", "0..2", "{1, 2}", "{'same', 'valid'}", "5..2", "?..?",
+                                                  "1..", "(?, ?)", "(?, 2)", "{}", "{?}", "'?'", "1..10**9"]))
+unknown_values = st.recursive(unknown_atoms, lambda inner: st.lists(inner, max_size=3).map(
+    lambda xs: "(" + ", ".join(xs) + ",)"), max_leaves=4)
+templates = st.builds(
+    lambda name, args, kwargs: f"{name}({', '.join(args + [f'{k}={v}' for k, v in kwargs])})",
+    st.sampled_from(NAMES), st.lists(unknown_values, max_size=4),
+    st.lists(st.tuples(st.sampled_from(KEYWORDS), unknown_values), max_size=3, unique_by=lambda kv: kv[0]))
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 4, 20))
+@given(templates, shapes, shapes, frameworks)
+def test_solver_queries(template, shape, target, framework):
+    try:
+        shapesmith.solve(template, input_shape=shape, output_shape=target, framework=framework).to_dict()
+    except ShapesmithError as err:
+        assert str(err) and "\n" not in str(err)
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 8, 10))
+@given(st.lists(templates, min_size=1, max_size=3), shapes, shapes)
+def test_chain_queries(layers, shape, target):
+    try:
+        shapesmith.solve_chain(layers, input_shape=shape, output_shape=target).to_dict()
+    except ShapesmithError as err:
+        assert str(err) and "\n" not in str(err)
