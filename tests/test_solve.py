@@ -275,3 +275,15 @@ def test_inverse_needs_a_convolution():
 
 def test_targets_parse_like_shapes():
     assert as_shape("(None, 1, 2*h, 2*w)")[2] == 2 * Symbol("h")
+
+
+def test_the_size_argument_of_a_transposed_conv_is_the_target():
+    """``output_size=?`` (torch) / ``output_shape=?`` (TF): the target itself; torch agrees."""
+    got = solve("nn.ConvTranspose2d(16, 1, ?, stride=?, padding=1)(x, output_size=?)", input_shape="(2, 16, 28, 20)",
+                output_shape="(2, 1, 56, 41)")
+    assert got.solutions
+    for s in got.solutions:
+        assert torch_shape(s.layer.replace("(2, 1, 56, 41)", "[56, 41]"), (2, 16, 28, 20)) == (2, 1, 56, 41)
+    tf = solve("tf.nn.conv2d_transpose(filters=(?, ?, 1, 16), output_shape=?, strides=?, padding=?)",
+               input_shape="(2, 28, 20, 16)", output_shape="(2, 56, 41, 1)")
+    assert tf.solutions and all(dict(s.params)["output_shape"] == (2, 56, 41, 1) for s in tf.solutions)

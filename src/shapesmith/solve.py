@@ -234,6 +234,8 @@ class _Template:
             kind, key, *index = where
             param = self.spec.params[key] if kind == "arg" and key < len(self.spec.params) else str(key)
             label = param + "".join(f"[{j}]" for j in index)
+            if not domain and not index and param in ("output_shape", "output_size"):
+                domain = (tuple(target),)  # the size a transposed conv is asked for is the target itself
             values = domain or _default_bounds(family, param, label, input_shape, target)
             if family == "keras" and param == "padding" and not domain and self.spec.type.endswith("Conv1D"):
                 values = (*values, "causal")
