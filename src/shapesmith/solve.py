@@ -19,11 +19,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .dialects import DIALECTS, detect
 from .dialects.base import Call, call_from_node
-from .dims import Dim, Expr, as_shape, dim_to_json, format_shape
+from .dims import Dim, as_shape, dim_to_json, format_shape
 from .errors import ParseError, ShapesmithError
 from .layer import Layer, LayerResult
 from .ops import Conv, ConvTranspose, Pool
@@ -712,7 +712,7 @@ class _Chain:
             counts.append({})
             for shape, entries in level.items():
                 costs, n = [], 0
-                for prev, assign, r, cost in entries:
+                for prev, _, _, cost in entries:
                     costs.append(_add(best[i - 1][prev] if i else zero, cost))
                     n += counts[i - 1][prev] if i else 1
                 best[i][shape], counts[i][shape] = min(costs), n
@@ -760,7 +760,7 @@ class _Chain:
         want = target[self.spatial_at[0]]
         hits = []
         for states in groups:
-            def size(j: int) -> int | None:
+            def size(j: int, states: list[tuple] = states) -> int | None:
                 r = search.evaluate(values, states[j], axis)
                 if r is None:
                     return None
