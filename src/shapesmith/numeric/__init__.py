@@ -42,6 +42,10 @@ def forward(layer: str | Layer | WholeLayer, x: object, weights: Mapping[str, ob
     if fn is None:
         raise ShapesmithError(f"{built.type} has no numpy forward yet", expected="a layer with a forward",
                               fix="see `shapesmith forward --help` for the layers it computes")
+    if built.config.get("activation") == "glu" and built.type != "Activation":
+        raise ShapesmithError(f"{built.type}(activation='glu') halves the last axis when run, though Keras' own "
+                              "output shape does not", expected="another activation",
+                              fix="use a separate Activation('glu') layer or another activation")
     inputs = [_as_input(a) for a in x] if isinstance(built, WholeLayer) and built.multi_input else [_as_input(x)]
     result = built.infer(*(tuple(a.shape) for a in inputs))
     given = Weights({k: np.asarray(v) for k, v in (weights or {}).items()}, built.type)
@@ -54,7 +58,7 @@ def forward(layer: str | Layer | WholeLayer, x: object, weights: Mapping[str, ob
     activation = built.config.get("activation")
     if activation is not None and type(built.op) not in OWN_ACTIVATION:
         from .basic import activate
-        y = activate(activation, y)
+        y = activate(activation, y, built.framework)
     _check_shapes(built, result.output_shape, y)
     return y
 

@@ -301,7 +301,7 @@ def flatten(op: Flatten, x, weights, *, framework, config):
     if x.ndim == 0:
         return x.reshape(1)
     start, end = op.start % x.ndim, op.end % x.ndim
-    return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
 @kernel(FlattenTo2D)
@@ -364,8 +364,8 @@ def embedding(op: Embedding, x, weights: Weights, *, framework, config):
     """Row ``i`` of the table for each index ``i``; torch ``max_norm`` rescales the rows it looks up."""
     name = {"torch": "weight", "keras1": "W"}.get(framework, "embeddings")
     table = weights.take(name, (op.num, op.dim))
-    if x.dtype.kind == "f":
-        if framework == "torch":
+    if x.dtype.kind not in "iu":
+        if framework == "torch" or x.dtype.kind != "f":
             raise _refuse(f"Embedding received {x.dtype} indices", expected="an integer array (torch.long)",
                           fix="convert the indices with x.astype(np.int64)")
         x = x.astype(np.int32)  # Keras casts float indices to int32 (truncation)
@@ -463,7 +463,7 @@ def _keras_batchnorm(op, x, w: Weights, config, framework):
         raise _refuse(f"Keras 1 BatchNormalization mode={config['mode']} normalizes with statistics of the input "
                       "itself, which shapesmith does not compute", fix="use mode=0 (the running statistics)")
     if not keras1 and config.get("renorm"):
-        for name in ("renorm_mean", "renorm_stddev"):
+        for name in ("moving_stddev", "renorm_mean", "renorm_stddev"):  # training-only statistics
             w.optional(name, (c,))
     vec = lambda name: _along(_cast(w.take(name, (c,)), x), axis, x.ndim)  # noqa: E731
     gamma = vec("gamma") if keras1 or config["scale"] else None
@@ -787,17 +787,37 @@ def _cubic_weights(t, a: float, dtype):
     return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1).astype(dtype)
 
 
+def _torch_nearest(n_in: int, n_out: int, scale: float | None, exact: bool, dtype, rank: int) -> np.ndarray:
+    """The source index of each output cell of ``nearest`` / ``nearest-exact``, as torch's CPU kernels round it:
+    the 2-D kernel in float32 (``nearest`` with its same-size and 2x shortcuts), the 1-D/3-D one in the input's
+    type, floored in float32 (``nearest-exact``: ``s*(j + 0.5) - 0.5`` fused, then rounded half up)."""
+    j = np.arange(n_out)
+    f32 = np.float32
+    if rank == 2:
+        s = f32(1.0 / scale) if scale else f32(n_in) / f32(n_out)
+        if exact:
+            src = np.floor((j.astype(f32) + f32(0.5)) * s)
+        elif n_out == n_in:
+            return j
+        elif n_out == 2 * n_in:
+            return j >> 1
+        else:
+            src = np.floor(j.astype(f32) * s)
+    else:
+        f = np.dtype(dtype).type
+        s = f(1.0 / scale) if scale else f(n_in) / f(n_out)
+        if exact:
+            r = (np.float64(s) * (j + 0.5) - 0.5).astype(dtype)  # one rounding, as the fused multiply-add
+            src = np.floor((r + 0.5).astype(f32))
+        else:
+            src = np.floor((j.astype(dtype) * s).astype(f32))  # floorf: the product rounded to float32 first
+    return np.minimum(src.astype(np.int64), n_in - 1)
+
+
 def _torch_axis(n_in: int, n_out: int, scale: float | None, mode: str, align: bool, dtype):
     """Taps and weights of ``F.interpolate`` on one axis; the arithmetic in the input's float type (opmath)."""
     f = np.dtype(dtype).type
     j = np.arange(n_out)
-    if mode in ("nearest", "nearest-exact"):
-        s = f(1.0 / scale) if scale else f(n_in) / f(n_out)
-        if mode == "nearest":
-            src = np.floor(j.astype(dtype) * s)
-        else:
-            src = np.floor((j.astype(dtype) + f(0.5)) * s)
-        return np.minimum(src.astype(np.int64), n_in - 1), None
     if mode == "area":
         starts = (j * n_in) // n_out
         ends = -((-(j + 1) * n_in) // n_out)
@@ -842,7 +862,10 @@ def interpolate(op: _Interpolate, x, weights, *, framework, config):
         else:
             n_out = math.floor(n_in * scales[k])
             scale = None if config.get("recompute_scale_factor") else scales[k]
-        index, weight = _torch_axis(n_in, n_out, scale, mode, align, dtype)
+        if mode in ("nearest", "nearest-exact"):
+            index, weight = _torch_nearest(n_in, n_out, scale, mode == "nearest-exact", dtype, n), None
+        else:
+            index, weight = _torch_axis(n_in, n_out, scale, mode, align, dtype)
         x = _resample(x, axis, index, weight)
     return x
 
