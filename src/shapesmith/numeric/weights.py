@@ -173,7 +173,8 @@ def _safetensors(file: Path, head: bytes) -> dict[str, np.ndarray]:
         if entry.get("dtype") not in SAFETENSORS_DTYPES:
             raise WeightFileError(f"{file.name}: tensor {name!r} has dtype {entry.get('dtype')!r}",
                                   expected="numeric tensors")
-    from safetensors import SafetensorError, safe_open
+    safetensors = _need("safetensors", "weights", "a .safetensors file")
+    SafetensorError, safe_open = safetensors.SafetensorError, safetensors.safe_open
     out = {}
     try:
         with safe_open(str(file), framework="numpy") as f:
@@ -195,6 +196,16 @@ def _bf16(file: Path, base: int, entry: dict) -> np.ndarray:
         f.seek(base + start)
         bits = np.frombuffer(f.read(end - start), dtype="<u2")
     return (bits.astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
+
+
+def _need(module: str, extra: str, what: str):
+    """An optional library a file type needs, or an error naming the extra that installs it."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise WeightFileError(f"reading {what} needs the {module} package, which is not installed",
+                              fix=f"pip install 'shapesmith[{extra}]'") from None
 
 
 # ----------------------------------------------------------------------------- torch
@@ -602,7 +613,7 @@ def _chosen(layer: object, prefix: str | None):
 
 
 def _keras_h5_file(file: Path, chosen) -> tuple[dict[str, np.ndarray], dict]:
-    import h5py
+    h5py = _need("h5py", "weights", "a Keras .h5 file")
     try:
         with h5py.File(file, "r") as f:
             return _keras_h5(f, file, chosen, None)
@@ -715,7 +726,7 @@ def _keras_archive(file: Path, chosen) -> tuple[dict[str, np.ndarray], dict]:
             data = archive.read("model.weights.h5")
     except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise WeightFileError(f"{file.name} is not a readable .keras archive ({exc})", fix="check the file") from None
-    import h5py
+    h5py = _need("h5py", "weights", "a .keras file")
     configs: dict[tuple[str, ...], tuple[str, Mapping]] = {}
     if isinstance(config, dict):
         _keras_configs(config, (), configs)
@@ -753,7 +764,7 @@ def _keras_configs(entry: Mapping, path: tuple[str, ...], out: dict) -> None:
 
 # ----------------------------------------------------------------------------- ONNX
 def _onnx(file: Path, prefix: str | None, only: bool) -> dict[str, np.ndarray]:
-    import onnx
+    onnx = _need("onnx", "onnx", "an ONNX model")
     from onnx import numpy_helper
     try:
         model = onnx.load(str(file), load_external_data=False)
