@@ -41,6 +41,7 @@ $(KERAS2_SRC)/keras/src/utils/conv_utils.py: | $(BIN)/python
 oracles: $(KERAS1_SRC)/keras/layers/convolutional.py $(KERAS2_SRC)/keras/src/utils/conv_utils.py
 
 test: $(VENV)/.installed-test oracles
+	bash scripts/browser_setup.sh
 	SHAPESMITH_KERAS1_SRC=$(CURDIR)/$(KERAS1_SRC) SHAPESMITH_KERAS2_SRC=$(CURDIR)/$(KERAS2_SRC) \
 		KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2
 

@@ -104,6 +104,58 @@ def solve(layer_text: str, input_shape: str, output_shape: str | None, through: 
         _emit(d, as_json, lambda: render_designs(d, limit))
 
 
+@cli.command()
+@click.argument("layer_text", metavar="LAYER")
+@click.option("--input", "-i", "input_path", metavar="X", required=True,
+              help="The input: a .npy file (a .npz for several inputs), or a shape for seeded random values.")
+@click.option("--weights", "-w", metavar="W", help="Weights: .pt/.pth state_dict, .safetensors, .npz, Keras "
+              ".weights.h5 / .keras, .onnx initializers.")
+@click.option("--prefix", "-p", metavar="NAME", help="Take one layer's tensors from a whole model's file: 'conv1.'.")
+@click.option("--output", "-o", "output_path", metavar="Y", help="Write the result: .npy (.npz for several outputs).")
+@click.option("--framework", "-f", type=click.Choice(FRAMEWORKS))
+@click.option("--explain", "-e", is_flag=True, help="Show the unfold (im2col) view of a convolution.")
+@click.option("--position", metavar="N,M", help="With --explain: the output position to trace back (default first).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def forward(layer_text: str, input_path: str, weights: str | None, prefix: str | None, output_path: str | None,
+            framework: str | None, explain: bool, position: str | None, as_json: bool) -> None:
+    """What LAYER computes on X with the framework's own weights, in numpy."""
+    from .numeric.run import run_forward
+
+    result = run_forward(layer_text, input_path, weights=weights, prefix=prefix, output=output_path,
+                         framework=framework, explain=explain, position=position)
+    _emit(result, as_json, result.render)
+
+
+@cli.command(name="draw")
+@click.argument("layer_text", metavar="LAYER")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE", required=True, help="Input shape, batch dim included.")
+@click.option("--out", "-o", "out", metavar="FILE", required=True, help="FILE.svg, or FILE.png.")
+@click.option("--kind", "-k", type=click.Choice(("auto", "window", "scatter", "unfold", "flow")), default="auto",
+              show_default=True, help="window: a conv/pool's sliding window; scatter: a transposed conv; unfold: "
+              "the im2col matrix; flow: a stack's shapes.")
+@click.option("--position", "-p", metavar="N,M", help="The output position (window, unfold) or input cell (scatter).")
+@click.option("--axes", metavar="A,B", help="The spatial axes to draw (default the last two).")
+@click.option("--framework", "-f", type=click.Choice(FRAMEWORKS))
+def draw_cmd(layer_text: str, input_shape: str, out: str, kind: str, position: str | None, axes: str | None,
+             framework: str | None) -> None:
+    """A picture of LAYER's arithmetic (or of a stack's shapes), as SVG or PNG."""
+    from .render.svg import draw
+
+    picture = draw(_layer_or_file(layer_text), input_shape, framework=framework, kind=kind, position=position,
+                   axes=axes)
+    picture.save(out)
+    click.echo(f"wrote {out} ({picture.kind}, {picture.width}x{picture.height})")
+
+
+@cli.command(name="serve")
+@click.option("--port", "-p", default=8000, show_default=True, type=int)
+def serve_cmd(port: int) -> None:
+    """The local web page, on 127.0.0.1 only; its state lives in the URL."""
+    from .web import serve
+
+    serve(port=port)
+
+
 def _layer_or_file(text: str) -> str:
     """``-`` is stdin; an existing file's path is its text; anything else is layer text."""
     import os

@@ -12,6 +12,9 @@ TITLES = {"torch": "PyTorch", "keras": "Keras 3", "keras2": "tf.keras 2", "keras
           "tf": "TensorFlow", "onnx": "ONNX"}
 
 
+MAX_LISTED_SIZES = 64  # a transposed conv of stride s has s sizes mapping back: list them up to this
+
+
 def _count(params) -> str:
     """``25,120``; a symbolic count (weights built for a symbolic size) as its formula."""
     return f"{params:,}" if isinstance(params, int) else str(params)
@@ -42,7 +45,11 @@ def _details(r: LayerResult, explain: bool, constraints: tuple[str, ...] = ()) -
             lines.append(f"  {step.axis}: {step.rule.name}: o = {step.formula}")
             lines.append(f"     = {step.filled} = {format_dim(step.result)}")
             lines += [f"     {note}" for note in step.notes]
-        for step, sizes in zip(r.steps, r.layer.alternatives(r)):
+        strides = getattr(r.op, "stride", ())
+        if strides and max(strides) > MAX_LISTED_SIZES:
+            lines.append(f"  stride {max(strides)}: that many sizes map back to the same input; not listed")
+        for step, sizes in zip(r.steps, r.layer.alternatives(r) if not strides or max(strides) <= MAX_LISTED_SIZES
+                               else ()):
             picks = ", ".join(f"{format_dim(o)} ({how})" if how else f"{format_dim(o)} (cannot be picked)"
                               for o, how in sizes)
             i = dict(step.values)["i"]
