@@ -23,6 +23,11 @@ class Trace:
     constraints: tuple[str, ...]
     warnings: tuple[str, ...]
 
+    def _repr_svg_(self) -> str:
+        """Notebooks show a trace as its shape flow."""
+        from .render.svg import draw_trace
+        return draw_trace(self).svg
+
     def to_dict(self) -> dict:
         return {
             "framework": self.framework,
