@@ -20,7 +20,7 @@ class ForwardResult:
     inputs: tuple[tuple[int, ...], ...]
     random_input: bool
     weights: tuple[tuple[str, tuple[int, ...]], ...]
-    outputs: tuple[np.ndarray, ...]
+    outputs: tuple[np.ndarray, ...]  # none when only the unfold view was asked for, without weights
     names: tuple[str, ...]
     written: str | None
     unfold: object | None = None
@@ -41,13 +41,14 @@ class ForwardResult:
         from ..render.text import TITLES
         shown = ", ".join(str(s) for s in self.inputs)
         lines = [f"{TITLES[self.framework]}: {self.layer}",
-                 f"  input    {shown}" + (f" (random normal values, seed {SEED})" if self.random_input else "")]
+                 f"  input    {shown}" + (f" (random normal values, seed {SEED})" if self.random_input and self.outputs else "")]
         if self.weights:
             lines.append("  weights  " + ", ".join(f"{n} {s}" for n, s in self.weights))
         for name, y in zip(self.names, self.outputs):
             st = _stats(y)
-            lines.append(f"  {name:<8} {tuple(y.shape)} {y.dtype}  min {st['min']:.6g}  max {st['max']:.6g}  "
-                         f"mean {st['mean']:.6g}")
+            lines.append(f"  {name:<8} {tuple(y.shape)} {y.dtype}  values in [{st['min']:.3g}, {st['max']:.3g}]")
+        if not self.outputs:
+            lines.append("  (no weights given: the unfold view only)")
         if self.written:
             lines.append(f"  written to {self.written}")
         text = "\n".join(lines) + "\n"
@@ -106,12 +107,15 @@ def run_forward(layer: str, given: str, *, weights: str | None, prefix: str | No
     if len(arrays) > 1 and x is arrays[0]:
         raise ShapesmithError(f"{given} holds {len(arrays)} arrays but {built.type} takes one input",
                               fix="save the one input as .npy")
-    y = forward(built, x, tensors)
-    outputs = y if isinstance(y, tuple) else (y,)
+    if weights is None and explain:  # the unfold view needs shapes only
+        outputs: tuple[np.ndarray, ...] = ()
+    else:
+        y = forward(built, x, tensors)
+        outputs = y if isinstance(y, tuple) else (y,)
     names = built.infer(*(tuple(a.shape) for a in arrays)).output_names or ("output",) * len(outputs)
     if len(outputs) > 1 and names == ("output",) * len(outputs):
         names = tuple(f"output_{j}" for j in range(len(outputs)))
-    if output:
+    if output and outputs:
         _write(output, outputs, names)
     unfold = None
     if explain:
