@@ -265,7 +265,7 @@ def _torch_adaptive(kind: str, rank: int) -> Spec:
         if kind == "Avg" and rank > 1 and all(s == 1 for s in sizes):
             ranks = ()  # torch's fast path: a mean over the last dims, any rank
             notes.append(f"output size 1: torch takes the mean over the last {rank} dims, of an input of any rank")
-        op = AdaptivePool(tuple(sizes), ranks=ranks, indices=indices,
+        op = AdaptivePool(tuple(sizes), kind.lower(), ranks=ranks, indices=indices,
                           expects=f"(N, C, {spatial}) or (C, {spatial})", who=type_name)
         notes = tuple(notes)
         return WholeLayer("torch", type_name, call.text, op, notes=notes, name=type_name.lower())

@@ -79,6 +79,8 @@ def _check_shapes(built, expected, y) -> None:
     """The forward and the shape formula are independent: they must agree (else it is our bug)."""
     outs = y if isinstance(y, tuple) else (y,)
     shapes = expected if isinstance(expected, list) else [expected]
+    if len(outs) != len(shapes):
+        raise RuntimeError(f"{built.type}: the forward gave {len(outs)} outputs, the shape engine {len(shapes)}")
     for want, got in zip(shapes, outs):
         if len(want) != got.ndim or any(isinstance(w, int) and w != g for w, g in zip(want, got.shape)):
             raise RuntimeError(f"{built.type}: the forward gave {got.shape}, the shape engine {want}")

@@ -124,7 +124,7 @@ def adaptive_pool_forward(op: AdaptivePool, x: np.ndarray, weights: Weights, *, 
     """Average or max per adaptive window, one pooled axis at a time (both reductions separate over the
     axes); with ``indices``, the argmax as a flat index into the pooled axes (the first maximum in row-major
     order, as PyTorch's scan finds it)."""
-    kind = "max" if op.who.startswith("AdaptiveMax") else "avg"  # the op has no kind field; its layer type says
+    kind = op.kind
     first = x.ndim - len(op.output_size)
     values = x if kind == "max" else _float(x)
     if 0 in op.output_size:  # an empty output

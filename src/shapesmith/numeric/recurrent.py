@@ -69,7 +69,7 @@ def _in_place(fn: Callable[[np.ndarray], np.ndarray]) -> Activation:
 
 
 # -- the canonical cell and its loop ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cell:
     """One layer and direction in canonical form (see the module docstring); ``candidate`` is the RNN's only
     activation; ``projection (P, H)``, ``peepholes (3, H)`` in the order ``i, f, o``."""
@@ -124,12 +124,11 @@ def _lstm_step(cell: Cell, x_t, h, c, gates, out):
     if peep is not None:
         o += peep[2][:, None] * c_new
         cell.gate(cell.clipped(o))
-    shown = c_new.copy()
+    shown = out if cell.projection is None else np.empty_like(c_new)
+    np.copyto(shown, c_new)
     cell.cell_output(shown)
-    if cell.projection is None:
-        np.multiply(o, shown, out=out)
-    else:
-        shown *= o
+    shown *= o
+    if cell.projection is not None:
         np.matmul(cell.projection, shown, out=out)
     return c_new
 
@@ -167,8 +166,9 @@ def _run(cell: Cell, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
     steps, batch, features = x.shape
     width = cell.recurrent.shape[1]
     projected = cell.kernel @ x.reshape(steps * batch, features).T  # (G*H, T*N): step t is columns t*N:(t+1)*N
-    if cell.bias is not None:
-        projected += cell.bias[:, None]
+    # the bias is added step by step, into a small buffer: cheaper than a pass over the whole projection
+    bias = np.zeros(len(projected), x.dtype) if cell.bias is None else cell.bias
+    x_t = np.empty((len(projected), batch), x.dtype)
     h = np.ascontiguousarray(h0.T)
     c = None if c0 is None else np.ascontiguousarray(c0.T)
     ys = np.empty((steps, width, batch), x.dtype)
@@ -176,7 +176,8 @@ def _run(cell: Cell, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
     step = STEPS[cell.kind]
     with np.errstate(over="ignore"):
         for t in range(steps):
-            c_new = step(cell, projected[:, t * batch:(t + 1) * batch], h, c, gates, ys[t])
+            np.add(projected[:, t * batch:(t + 1) * batch], bias[:, None], out=x_t)
+            c_new = step(cell, x_t, h, c, gates, ys[t])
             if lengths is None:
                 h, c = ys[t], c_new
             else:
@@ -202,6 +203,15 @@ def _regroup(w: np.ndarray, order: tuple[int, ...], dtype) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([blocks[k] for k in order]))
 
 
+def _fold(input_bias: np.ndarray, recurrent_bias: np.ndarray, candidate_apart: bool):
+    """Both biases (canonical order) summed, except a reset-after GRU's recurrent candidate bias, returned apart."""
+    if not candidate_apart:
+        return input_bias + recurrent_bias, None
+    hidden = len(recurrent_bias) // 3
+    return input_bias + np.concatenate([recurrent_bias[:2 * hidden], np.zeros_like(recurrent_bias[:hidden])]), \
+        recurrent_bias[2 * hidden:]
+
+
 def _dtype(x: np.ndarray):
     """Float inputs keep their precision; integers compute in float32 (int32/int64: float64)."""
     return np.result_type(x.dtype, np.float32)
@@ -223,12 +233,9 @@ def _torch_cell(op: Recurrent, config, weights: Weights, suffix: str, features: 
     w_hh = _regroup(weights.take(f"weight_hh{suffix}", (g * hidden, width)), order, dtype)
     bias = candidate_bias = None
     if op.bias_vectors:
-        bias = _regroup(weights.take(f"bias_ih{suffix}", (g * hidden,)), order, dtype)
-        recurrent_bias = _regroup(weights.take(f"bias_hh{suffix}", (g * hidden,)), order, dtype)
-        if op.cell == "gru":
-            candidate_bias = recurrent_bias[2 * hidden:].copy()
-            recurrent_bias[2 * hidden:] = 0
-        bias += recurrent_bias
+        bias, candidate_bias = _fold(_regroup(weights.take(f"bias_ih{suffix}", (g * hidden,)), order, dtype),
+                                     _regroup(weights.take(f"bias_hh{suffix}", (g * hidden,)), order, dtype),
+                                     op.cell == "gru")
     projection = None
     if op.proj_size:
         projection = np.asarray(weights.take(f"weight_hr{suffix}", (width, hidden)), dtype)
@@ -315,10 +322,8 @@ def _keras_cell(op: Recurrent, config, weights: Weights, prefix: str, features: 
             if op.bias_vectors else None
         gate_activation = config.get("recurrent_activation")
     bias = candidate_bias = None
-    if b is not None and np.ndim(b) == 2:  # GRU reset_after: input bias, recurrent bias
-        bias = np.asarray(b[0] + b[1], dtype)
-        candidate_bias = np.asarray(b[1][2 * hidden:], dtype)
-        bias[2 * hidden:] = b[0][2 * hidden:]
+    if b is not None and np.ndim(b) == 2:  # GRU reset_after: the input bias, the recurrent bias (z, r, h)
+        bias, candidate_bias = _fold(*np.asarray(b, dtype), candidate_apart=True)
     elif b is not None:
         bias = _regroup(b, order, dtype)
     activation = _keras_activation(config.get("activation"), framework)
@@ -412,13 +417,9 @@ def _onnx_cell(op: Recurrent, config, direction: int, w, r, b, p, activations, d
     hidden, order = op.units, ONNX_ORDER[op.cell]
     bias = candidate_bias = None
     reset_after = bool(config.get("linear_before_reset"))
-    if b is not None:
-        input_bias = _regroup(b[direction][:GATES[op.cell] * hidden], order, dtype)
-        recurrent_bias = _regroup(b[direction][GATES[op.cell] * hidden:], order, dtype)
-        if op.cell == "gru" and reset_after:
-            candidate_bias = recurrent_bias[2 * hidden:].copy()
-            recurrent_bias[2 * hidden:] = 0
-        bias = input_bias + recurrent_bias
+    if b is not None:  # Wb then Rb
+        bias, candidate_bias = _fold(*(_regroup(half, order, dtype) for half in np.split(b[direction], 2)),
+                                     candidate_apart=op.cell == "gru" and reset_after)
     peepholes = None
     if p is not None:
         peepholes = np.asarray(p[direction], dtype).reshape(3, hidden)[[0, 2, 1]]  # i, o, f -> i, f, o
@@ -430,6 +431,11 @@ def _onnx_cell(op: Recurrent, config, direction: int, w, r, b, p, activations, d
                 couple_input_forget=bool(config.get("input_forget")))
 
 
+def _declared_or_optional(weights: Weights, config, name: str, shape: tuple) -> np.ndarray | None:
+    """An optional ONNX input, required when the layer text gives its shape (``B=(1, 24)``)."""
+    return weights.take(name, shape) if config.get(name) is not None else weights.optional(name, shape)
+
+
 def _onnx(op: Recurrent, x: np.ndarray, weights: Weights, config) -> tuple[np.ndarray, ...]:
     """``Y (T, D, N, H)``, ``Y_h (D, N, H)``[, ``Y_c``]; ``layout=1``: ``(N, T, D, H)`` and ``(N, D, H)``."""
     dtype = _dtype(x)
@@ -439,14 +445,14 @@ def _onnx(op: Recurrent, x: np.ndarray, weights: Weights, config) -> tuple[np.nd
     g, hidden, d = GATES[op.cell], op.units, op.directions
     w = weights.take("W", (d, g * hidden, features))
     r = weights.take("R", (d, g * hidden, hidden))
-    b = weights.optional("B", (d, 2 * g * hidden))
+    b = _declared_or_optional(weights, config, "B", (d, 2 * g * hidden))
     state_shape = (batch, d, hidden) if op.batch_first else (d, batch, hidden)
     initial = {}
     for name in ("initial_h", "initial_c") if op.cell == "lstm" else ("initial_h",):
         given = weights.optional(name, state_shape)
         given = np.zeros(state_shape, dtype) if given is None else np.asarray(given, dtype)
         initial[name] = given.swapaxes(0, 1) if op.batch_first else given  # (D, N, H)
-    p = weights.optional("P", (d, 3 * hidden)) if op.cell == "lstm" else None
+    p = _declared_or_optional(weights, config, "P", (d, 3 * hidden)) if op.cell == "lstm" else None
     lengths = weights.optional("sequence_lens", (batch,))
     if lengths is not None:
         if lengths.dtype.kind not in "iu" or lengths.min() < 1 or lengths.max() > steps:

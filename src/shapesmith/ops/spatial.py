@@ -163,6 +163,7 @@ class AdaptivePool:
     shape (PyTorch ``return_indices=True``)."""
 
     output_size: tuple[int | None, ...]
+    kind: str = "avg"  # "max" | "avg"
     ranks: tuple[int, ...] = ()
     indices: bool = False
     expects: str = "(N, C, ...)"
