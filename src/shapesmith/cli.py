@@ -126,6 +126,23 @@ def forward(layer_text: str, input_path: str, weights: str | None, prefix: str |
     _emit(result, as_json, result.render)
 
 
+@cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--input", "-i", "input_shape", metavar="SHAPE",
+              help="Input shape, batch dim included; symbols (h, w) leave those dims free.")
+@click.option("--valid-inputs", "-v", is_flag=True, help="The exact set of input sizes the model accepts, as boxes.")
+@click.option("--depth", "-d", type=int, help="Nesting depth of the module tree shown (like torchinfo's).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def summary(model: str, input_shape: str | None, valid_inputs: bool, depth: int | None, as_json: bool) -> None:
+    """A whole model's shapes, parameters and multiply-adds, without running it. MODEL: a .onnx or .keras file,
+    module.path:factory (returning a torch nn.Module or a Keras model), or a trace file."""
+    from .render.summary import render_summary
+    from .summary import run_summary
+
+    s = run_summary(model, input_shape=input_shape, valid_inputs=valid_inputs, depth=depth)
+    _emit(s, as_json, lambda: render_summary(s, depth))
+
+
 @cli.command(name="draw")
 @click.argument("layer_text", metavar="LAYER")
 @click.option("--input", "-i", "input_shape", metavar="SHAPE", required=True, help="Input shape, batch dim included.")
