@@ -1,15 +1,20 @@
-"""Models for `shapesmith summary examples.models:NAME` (built with no pretrained weights: nothing is downloaded)."""
+"""Models for `shapesmith summary examples.models:NAME` (built with no pretrained weights: nothing is downloaded).
+
+Keras names layers from a per-process counter (conv2d_162); ``clear_session`` restarts it, so the names are the
+same however many models were built before."""
 
 
 def vgg16():
     """Keras' VGG16 with its top: Flatten -> Dense fixes the input size."""
     import keras
+    keras.backend.clear_session()
     return keras.applications.VGG16(weights=None)
 
 
 def inception_resnet_v2():
     """The seed's model: include_top=True, global pooling before the classifier."""
     import keras
+    keras.backend.clear_session()
     return keras.applications.InceptionResNetV2(weights=None)
 
 
