@@ -46,7 +46,7 @@ test: $(VENV)/.installed-test oracles
 		KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2
 
 fuzz: $(VENV)/.installed-test
-	SHAPESMITH_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/test_fuzz.py
+	SHAPESMITH_FUZZ_EXAMPLES=20000 KERAS_BACKEND=torch $(BIN)/python -m pytest tests/test_fuzz.py tests/test_fuzz_files.py
 
 bench: $(VENV)/.installed-test
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/run.py

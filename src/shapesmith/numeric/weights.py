@@ -19,9 +19,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -57,6 +59,19 @@ def load_weights(path: str | os.PathLike, *, prefix: str | None = None, layer: o
         raise WeightFileError(f"{file.name}: unknown weight file extension {file.suffix or '(none)'!r}",
                               expected="one of " + ", ".join(sorted(KINDS)),
                               fix="save the weights with the framework's own function, or rename the file")
+    try:
+        return _read(file, kind, prefix, layer)
+    except DAMAGED as exc:  # a cut or corrupted file fails deep inside zipfile, zlib, pickle or struct
+        raise WeightFileError(f"{file.name} is damaged: {type(exc).__name__}: {str(exc)[:80]}",
+                              fix="save or download it again") from None
+
+
+# What reading a damaged file raises below our own checks; each becomes a WeightFileError.
+DAMAGED = (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, struct.error, KeyError, IndexError,
+           UnicodeDecodeError, OSError, pickle.UnpicklingError)
+
+
+def _read(file: Path, kind: str, prefix: str | None, layer: object) -> dict[str, np.ndarray]:
     head = _head(file)
     only = layer is not None and prefix is None  # the file's one layer, if it holds one
     if kind == "onnx":
