@@ -168,7 +168,10 @@ def _transposed(output_padding: object, filters: int, kernel: tuple, stride: tup
                               f"At dimension {axis}, `output_padding` is {op} but `strides` is {s}. "
                               f"Received: output_padding={out_pad}, strides={stride}",
                               fix="lower output_padding, or use output_padding=None")
-    pads = tuple((eff // 2, eff // 2) if padding == "same" else (0, 0) for eff in effs)
+    # 'same' crops 2*(eff//2) cells in all; TF places the output as the gradient of a SAME conv of that size:
+    # the crop before is (2*(eff//2) - op)//2, the rest after (the output_padding cells come out of it).
+    pads = tuple(((2 * (eff // 2) - op) // 2, 2 * (eff // 2) - (2 * (eff // 2) - op) // 2) if padding == "same"
+                 else (0, 0) for eff, op in zip(effs, out_pad))
     note = (f"output_padding={out_pad}, padding={padding!r}: Keras takes "
             + ("o = (i - 1)*s + eff - 2*(eff//2) + op" if padding == "same" else "o = (i - 1)*s + eff + op"))
     notes = [note]
