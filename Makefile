@@ -52,6 +52,7 @@ bench: $(VENV)/.installed-test
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/run.py
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/solve.py
 	KERAS_BACKEND=torch $(BIN)/python benchmarks/forward.py
+	KERAS_BACKEND=torch $(BIN)/python benchmarks/summary.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis
