@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import keras
-import onnx
 import onnxruntime as ort
 import torch
 from onnx import helper, numpy_helper
@@ -191,7 +190,7 @@ def test_torch_nearest_indices(rank, mode):
     """Every source index torch picks, on a grid of sizes and scale factors (nearest is not continuous:
     each rounding must be torch's own)."""
     wrong = []
-    for dtype, tdt in ((F32, torch.float32), (F64, torch.float64)):
+    for dtype in (F32, F64):
         for n_in in range(1, 15):
             x = np.arange(n_in, dtype=dtype).reshape((1, 1) + (1,) * (rank - 1) + (n_in,))
             ones = (1,) * (rank - 1)

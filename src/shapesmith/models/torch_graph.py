@@ -639,7 +639,7 @@ def _lit(value) -> str:
     return repr(value)
 
 
-def _module_call(name: str, params: tuple[str, ...], rank_from_input: bool = False) -> Callable:
+def _module_call(name: str, params: tuple[str, ...]) -> Callable:
     """``F.max_pool2d(x, 3, 2)`` and friends: the module's text with the same arguments."""
     def run(args, kwargs) -> Applied:
         values = dict(zip(params, args[1:]))

@@ -37,7 +37,7 @@ def _padded(x: np.ndarray, axes: tuple[WindowAxis, ...], fill) -> np.ndarray:
     (negative pads crop)."""
     keep = [slice(None), slice(None)]
     pads = [(0, 0), (0, 0)]
-    for j, a in enumerate(axes):
+    for a in axes:
         end = max(a.size + a.pad_end, (a.out - 1) * a.stride + a.effective - a.pad_begin)
         keep.append(slice(max(-a.pad_begin, 0), min(a.size, end)))
         pads.append((max(a.pad_begin, 0), max(end - a.size, 0)))
