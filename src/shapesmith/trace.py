@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .dialects import detect_program, dialect
-from .dialects.base import call_from_node
+from .dialects.base import Call, call_from_node
 from .dims import Conditions, Dim, Expr, as_shape, dim_to_json, format_shape
 from .errors import ParseError, ShapeMismatchError, ShapesmithError
 from .layer import LayerResult
@@ -66,17 +66,7 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
     >>> trace("nn.Conv2d(3, 8, 3, stride=2, padding=1)", input_shape="(1, 3, h, w)").output_shape
     (1, 8, Expr('ceiling(h/2)'), Expr('ceiling(w/2)'))
     """
-    if not isinstance(code, str):
-        raise ParseError(f"code must be text, got {type(code).__name__}")
-    program = parse_program(code)
-    if not program.nodes:
-        raise ParseError("no layer given", expected="a layer call such as nn.Conv2d(3, 8, 3)")
-    calls = []
-    for node in program.nodes:
-        try:
-            calls.append(call_from_node(node.call, node.text))
-        except ShapesmithError as err:
-            raise err.located(_where(program, node)) from None
+    program, calls = read_program(code)
     chosen = dialect(framework) if framework else detect_program(calls)
     layers: list = []
     for node, call in zip(program.nodes, calls):
@@ -117,6 +107,22 @@ def trace(code: str, *, input_shape: str | tuple | list | None = None, framework
     return Trace(layers[0].framework, inputs[0] if len(inputs) == 1 else list(inputs),
                  out_shapes[0] if len(out_shapes) == 1 else out_shapes, tuple(results), tuple(names), params,
                  tuple(conditions.as_strings()), tuple(warnings))
+
+
+def read_program(code: str) -> tuple[Program, list[Call]]:
+    """The program's statements and each layer call, read (never run); errors name the line."""
+    if not isinstance(code, str):
+        raise ParseError(f"code must be text, got {type(code).__name__}")
+    program = parse_program(code)
+    if not program.nodes:
+        raise ParseError("no layer given", expected="a layer call such as nn.Conv2d(3, 8, 3)")
+    calls = []
+    for node in program.nodes:
+        try:
+            calls.append(call_from_node(node.call, node.text))
+        except ShapesmithError as err:
+            raise err.located(_where(program, node)) from None
+    return program, calls
 
 
 def _where(program: Program, node: Node) -> str:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..dims import Dim
+from ..dims import Dim, Expr
 from ..errors import ShapesmithError
 
 
@@ -215,19 +215,9 @@ def _capture_trace_file(path: str) -> Graph:
 def graph_from_code(code: str, name: str = "trace", framework: str | None = None) -> Graph:
     """Trace code (what ``shapesmith trace`` reads) as a graph: each layer call a node."""
     from ..dialects import detect_program, dialect
-    from ..dialects.base import call_from_node
-    from ..errors import ParseError
-    from ..program import parse_program
+    from ..trace import read_program
 
-    program = parse_program(code)
-    if not program.nodes:
-        raise ParseError("no layer given", expected="a layer call such as nn.Conv2d(3, 8, 3)")
-    calls = []
-    for node in program.nodes:
-        try:
-            calls.append(call_from_node(node.call, node.text))
-        except ShapesmithError as err:
-            raise err.located(f"line {node.line} ({node.text})") from None
+    program, calls = read_program(code)
     chosen = dialect(framework) if framework else detect_program(calls)
     nodes: list[Node] = []
     counts: dict[str, int] = {}
@@ -255,6 +245,16 @@ def graph_from_code(code: str, name: str = "trace", framework: str | None = None
                 for v in program.outputs] if program.outputs else [Ref(len(nodes) - 1)])
     return Graph(chosen.name, name, inputs, tuple(nodes), outputs[0] if len(outputs) == 1 else tuple(outputs),
                  channels_last=bool(getattr(first, "channels_last", False)))
+
+
+def literal(value) -> str:
+    """A value as dialect text: symbolic dims as their expressions (``2*h``), never ``Expr(...)``."""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, Expr):
+        return str(value)
+    return repr(value)
 
 
 def layer_runner(layer) -> Callable[[tuple, Mapping], Applied]:

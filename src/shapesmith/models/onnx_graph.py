@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..dialects import DIALECTS, build_layer
-from ..dims import Expr, Symbol
+from ..dims import Symbol
 from ..errors import ShapeMismatchError, ShapesmithError
-from . import Applied, Graph, Node, Pick, Ref, TensorShape
+from . import Applied, Graph, Node, Pick, Ref, TensorShape, literal
 
 MAX_FILE = 4 << 30
 VALUE_INPUTS = {"Reshape": ("shape",), "Resize": ("scales", "sizes", "roi"), "Pad": ("pads", "constant_value", "axes"),
@@ -174,13 +174,6 @@ def _attrs_text(onode) -> str:
     return ", ".join(parts)
 
 
-def _lit(value) -> str:
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(_lit(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, Expr):
-        return str(value)
-    return repr(value)
 
 
 # -- running a node -------------------------------------------------------------------------------
@@ -249,11 +242,11 @@ def _text(kind: str, spec, names: list[str], attrs: str, args: tuple) -> tuple[s
                 if values is None:
                     raise ShapeMismatchError(f"{kind}: input {slot} is computed at run time",
                                              fix="export with constant shapes (do_constant_folding=True)")
-                shown = repr(values[0]) if slot == "constant_value" and len(values) == 1 else _lit(list(values))
+                shown = repr(values[0]) if slot == "constant_value" and len(values) == 1 else literal(list(values))
                 parts.append(f"{slot}={shown}")
             elif slot in spec.params:
                 dims = value.dims if isinstance(value, _Initializer) else tuple(value)
-                parts.append(f"{slot}={_lit(tuple(dims))}")
+                parts.append(f"{slot}={literal(tuple(dims))}")
     return f"{kind}({', '.join(parts)})", tensors
 
 

@@ -26,7 +26,7 @@ from ..ops.base import ShapeResult
 from ..ops.elementwise import Elementwise
 from ..ops.merge import Broadcast, Concatenate
 from ..ops.shape import Flatten, Permute, Reshape, Squeeze, Unsqueeze, normalize_axis, product
-from . import Applied, Graph, Node, Ref, TensorShape
+from . import Applied, Graph, Node, Ref, TensorShape, literal
 
 MAX_RETRIES = 32  # modules made leaves after fx fails inside them
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("h", "w"), 3: ("d", "h", "w")}
@@ -62,7 +62,7 @@ def _repr_text(m) -> str:
         return text
 
     def lit(v) -> str:
-        return v.text if isinstance(v, TextRef) else _lit(v)
+        return v.text if isinstance(v, TextRef) else literal(v)
 
     parts = [lit(a) for a in call.args] + [f"{k}={lit(v)}" for k, v in call.kwargs.items() if k in spec.params]
     _TEXTS[text] = f"{name}({', '.join(parts)})"
@@ -87,7 +87,7 @@ def _encoder_layer_text(m) -> str:
 def _avg_pool_text(m) -> str:
     """``AvgPool2d``'s repr leaves out ``ceil_mode``, ``count_include_pad`` and ``divisor_override``."""
     extra = f", divisor_override={m.divisor_override}" if getattr(m, "divisor_override", None) is not None else ""
-    return (f"{type(m).__name__}({_lit(m.kernel_size)}, stride={_lit(m.stride)}, padding={_lit(m.padding)}, "
+    return (f"{type(m).__name__}({literal(m.kernel_size)}, stride={literal(m.stride)}, padding={literal(m.padding)}, "
             f"ceil_mode={m.ceil_mode}, count_include_pad={m.count_include_pad}{extra})")
 
 
@@ -629,14 +629,6 @@ def _reduce(kind: str) -> Callable:
     return run
 
 
-def _lit(value) -> str:
-    """A value as dialect text: symbolic dims as their expressions (``2*h``), never ``Expr(...)``."""
-    if isinstance(value, (tuple, list)):
-        inner = ", ".join(_lit(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, Expr):
-        return str(value)
-    return repr(value)
 
 
 def _module_call(name: str, params: tuple[str, ...]) -> Callable:
@@ -644,7 +636,7 @@ def _module_call(name: str, params: tuple[str, ...]) -> Callable:
     def run(args, kwargs) -> Applied:
         values = dict(zip(params, args[1:]))
         values.update({k: v for k, v in kwargs.items() if k in params})
-        text = f"{name}({', '.join(f'{k}={_lit(v)}' for k, v in values.items() if v is not None)})"
+        text = f"{name}({', '.join(f'{k}={literal(v)}' for k, v in values.items() if v is not None)})"
         layer = _layer(text)
         result = layer.infer(args[0])
         return Applied(TensorShape(result.output_shape), result)
@@ -657,7 +649,7 @@ def _interpolate(args, kwargs) -> Applied:
     values.update({k: v for k, v in kwargs.items() if k in params})
     if isinstance(values.get("size"), (tuple, list)):
         values["size"] = tuple(values["size"])
-    text = f"Upsample({', '.join(f'{k}={_lit(v)}' for k, v in values.items() if v is not None)})"
+    text = f"Upsample({', '.join(f'{k}={literal(v)}' for k, v in values.items() if v is not None)})"
     layer = build_layer(text, "torch")
     result = layer.infer(args[0])
     return Applied(TensorShape(result.output_shape), result)
@@ -667,7 +659,7 @@ def _adaptive(kind: str) -> Callable:
     def run(args, kwargs) -> Applied:
         rank = len(args[0]) - 2
         out = _arg(args, kwargs, 1, "output_size")
-        layer = _layer(f"Adaptive{kind}Pool{rank}d({_lit(out)})")
+        layer = _layer(f"Adaptive{kind}Pool{rank}d({literal(out)})")
         result = layer.infer(args[0])
         return Applied(TensorShape(result.output_shape), result)
     return run
