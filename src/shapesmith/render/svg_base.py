@@ -210,6 +210,35 @@ class Grid:
         return (self.x[index[-1]], self.y[index[0] if len(index) == 2 else None])
 
 
+def input_and_output(canvas: Canvas, top: float, inputs: list[list[Item]], outputs: list[list[Item]],
+                     names: tuple[str, ...], input_cell: Callable, output_cell: Callable, *, gap: float,
+                     centered: bool = False) -> tuple[Grid, Grid]:
+    """The input grid and the output grid: one axis, the output ``gap`` below the input; two axes, side by
+    side (the output ``centered`` on the input's height)."""
+    if len(inputs) == 1:
+        canvas.text(10, top + 16, "input", "axis-label", size=11, fill=MUTED)
+        canvas.open_group("input-grid")
+        grid_in = draw_grid(canvas, 70, top, inputs, names, input_cell)
+        canvas.close_group()
+        out_top = top + CELL + gap
+        canvas.text(10, out_top + 16, "output", "axis-label", size=11, fill=MUTED)
+        canvas.open_group("output-grid")
+        grid_out = draw_grid(canvas, 70, out_top, outputs, names, output_cell, ticks="below")
+        canvas.close_group()
+        return grid_in, grid_out
+    left = 56
+    canvas.text(left, top - 20, f"{names[1]} →", "axis-label", size=11, fill=MUTED)
+    canvas.text(8, top + 14, f"{names[0]} ↓", "axis-label", size=11, fill=MUTED)
+    canvas.open_group("input-grid")
+    grid_in = draw_grid(canvas, left, top, inputs, names, input_cell)
+    canvas.close_group()
+    out_top = top + max((grid_in.height - len(outputs[0]) * CELL) / 2, 0) if centered else top
+    canvas.open_group("output-grid")
+    grid_out = draw_grid(canvas, left + grid_in.width + 90, out_top, outputs, names, output_cell)
+    canvas.close_group()
+    return grid_in, grid_out
+
+
 def draw_grid(canvas: Canvas, left: float, top: float, items: list[list[Item]], names: tuple[str, ...],
               cell: Callable[[tuple[int, ...]], Cell], ticks: str | None = "above", size: float = CELL) -> Grid:
     """A row of cells (one axis) or rows x columns (two axes); ``cell(index) -> Cell``. An elided run is one

@@ -12,8 +12,8 @@ from ..dims import format_dim, format_shape
 from ..layer import LayerResult
 from ..numeric.conv import ScatterAxis, scatter_axes
 from .svg import Picture, check_index, derivation_lines, sizes_mapping_back
-from .svg_base import (CELL, CHOSEN, CROPPED, INPUT, MUTED, OUTPAD, TAP, Canvas, Cell, Elided, Grid, draw_grid, few,
-                       index_text, swatch_legend, text_lines, visible)
+from .svg_base import (CELL, CHOSEN, CROPPED, INPUT, MUTED, OUTPAD, TAP, Canvas, Cell, Elided, Grid, few,
+                       index_text, input_and_output, swatch_legend, text_lines, visible)
 
 HOT = (232, 116, 59)  # the colour of the highest overlap count
 LISTED = 6  # sizes mapping back, listed per axis
@@ -120,32 +120,14 @@ def scatter_picture(result: LayerResult, spatial: tuple, drawn: tuple[int, ...],
         return _output_cell(views, index, peak)
 
     top = 92
+    grid_in, grid_out = input_and_output(canvas, top, inputs, outputs, names, input_cell, output_cell, gap=70)
     if len(views) == 1:
-        left = 70
-        canvas.text(10, top + 16, "input", "axis-label", size=11, fill=MUTED)
-        canvas.open_group("input-grid")
-        grid_in = draw_grid(canvas, left, top, inputs, names, input_cell)
-        canvas.close_group()
-        out_top = top + CELL + 70
-        canvas.text(10, out_top + 16, "output", "axis-label", size=11, fill=MUTED)
-        canvas.open_group("output-grid")
-        grid_out = draw_grid(canvas, left, out_top, outputs, names, output_cell, ticks="below")
-        canvas.close_group()
         x = grid_in.x[chosen[0]] + CELL / 2
         for j in grid_out.x:
             if views[0].tap(chosen[0], j) is not None:
-                canvas.line(x, top + CELL, grid_out.x[j] + CELL / 2, out_top, "link", stroke="#8fb4ec")
-        bottom = out_top + CELL + 14
+                canvas.line(x, top + CELL, grid_out.x[j] + CELL / 2, grid_out.top, "link", stroke="#8fb4ec")
+        bottom = grid_out.top + CELL + 14
     else:
-        left = 56
-        canvas.text(left, top - 20, f"{names[1]} →", "axis-label", size=11, fill=MUTED)
-        canvas.text(8, top + 14, f"{names[0]} ↓", "axis-label", size=11, fill=MUTED)
-        canvas.open_group("input-grid")
-        grid_in = draw_grid(canvas, left, top, inputs, names, input_cell)
-        canvas.close_group()
-        canvas.open_group("output-grid")
-        grid_out = draw_grid(canvas, left + grid_in.width + 90, top, outputs, names, output_cell)
-        canvas.close_group()
         _links_2d(canvas, views, chosen, grid_in, grid_out)
         bottom = top + max(grid_in.height, grid_out.height)
     notes = _notes(views, outputs)

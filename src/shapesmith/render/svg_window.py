@@ -12,7 +12,7 @@ from ..numeric.conv import WindowAxis, window_axes
 from ..ops import Pool
 from .svg import Picture, check_index, derivation_lines
 from .svg_base import (ASYM, CELL, CHOSEN, CROPPED, GAP, INPUT, MUTED, OUTPUT, PAD, TAP, Canvas, Cell, Elided, Grid,
-                       draw_grid, few, index_text, swatch_legend, text_lines, visible)
+                       few, index_text, input_and_output, swatch_legend, text_lines, visible)
 
 NEXT = "#d9822b"  # the next window, one stride on
 PAD_TAP = {**TAP, "fill": "#8fb4ec", "stroke-dasharray": "3 2"}  # a tap that reads padding
@@ -115,31 +115,12 @@ def window_picture(result: LayerResult, spatial: tuple, drawn: tuple[int, ...], 
         return Cell("cell output chosen" if chosen_cell else "cell output", CHOSEN if chosen_cell else OUTPUT, {},
                     f"output[{index_text(index)}]")
 
+    grid_in, grid_out = input_and_output(canvas, top, inputs, outputs, names, input_cell, output_cell, gap=78,
+                                         centered=True)
     if len(views) == 1:
-        left = 70
-        canvas.text(10, top + 16, "input", "axis-label", size=11, fill=MUTED)
-        canvas.open_group("input-grid")
-        grid_in = draw_grid(canvas, left, top, inputs, names, input_cell)
-        canvas.close_group()
-        out_top = top + CELL + 78
-        canvas.text(10, out_top + 16, "output", "axis-label", size=11, fill=MUTED)
-        canvas.open_group("output-grid")
-        grid_out = draw_grid(canvas, left, out_top, outputs, names, output_cell, ticks="below")
-        canvas.close_group()
         _window_1d(canvas, views[0], grid_in, grid_out)
-        bottom = out_top + CELL + 14
+        bottom = grid_out.top + CELL + 14
     else:
-        left = 56
-        canvas.text(left, top - 20, f"{names[1]} →", "axis-label", size=11, fill=MUTED)
-        canvas.text(8, top + 14, f"{names[0]} ↓", "axis-label", size=11, fill=MUTED)
-        canvas.open_group("input-grid")
-        grid_in = draw_grid(canvas, left, top, inputs, names, input_cell)
-        canvas.close_group()
-        out_left = left + grid_in.width + 90
-        out_top = top + max((grid_in.height - len(outputs[0]) * CELL) / 2, 0)
-        canvas.open_group("output-grid")
-        grid_out = draw_grid(canvas, out_left, out_top, outputs, names, output_cell)
-        canvas.close_group()
         _window_2d(canvas, views, grid_in, grid_out)
         bottom = max(grid_in.top + grid_in.height, grid_out.top + grid_out.height)
     notes = _notes(result, views, mode)
