@@ -54,3 +54,26 @@ def test_symbolic_nesting_is_bounded_with_a_clear_message():
 def test_ten_thousand_layers():
     stack = "\n".join(["nn.Conv2d(4, 4, 3, padding=1)", "nn.ReLU()"] * 5000)
     assert len(shapesmith.trace(stack, input_shape="(1, 4, h, w)").layers) == 10_000
+
+
+@pytest.mark.parametrize("index", range(len(attempts("x"))))
+def test_injection_does_nothing_in_the_solver_the_forward_or_the_page(tmp_path, index):
+    """The same attempts as solver templates, as layers to run in numpy, and as the page's requests."""
+    import numpy as np
+    target = tmp_path / "pwned"
+    text = attempts(str(target))[index]
+    calls = [lambda: shapesmith.solve(text, input_shape="(1, 3, 9, 9)", output_shape="(1, 8, 7, 7)"),
+             lambda: shapesmith.solve(text.replace("3)", "?)"), input_shape="(1, 3, 9, 9)", output_shape="(1, 8, 7, 7)"),
+             lambda: shapesmith.solve_chain([text, text], input_shape="(1, 3, 9, 9)", output_shape="(1, 8, 5, 5)"),
+             lambda: shapesmith.forward(text, np.zeros((1, 3, 9, 9), np.float32), {})]
+    for call in calls:
+        try:
+            call()
+        except ShapesmithError:
+            pass
+    pytest.importorskip("starlette")
+    from shapesmith.web.app import ENDPOINTS, _answer
+    for path in ENDPOINTS:
+        status, _ = _answer(ENDPOINTS[path], {"code": text, "input": "(1, 3, 9, 9)", "target": "(1, 8, 7, 7)"})
+        assert status < 500
+    assert not target.exists()
