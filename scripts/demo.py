@@ -21,6 +21,14 @@ TOUR = [
      f'shapesmith trace {ROOT / "examples" / "unet_block.py"}'),
     ("LSTM units are the output size, not a number of steps (a real user question)",
      f'shapesmith trace {ROOT / "examples" / "lstm.py"}'),
+    ("The inverse: which kernel, stride, padding and output_padding give 28x28 -> 56x56",
+     'shapesmith solve "nn.ConvTranspose2d(16, 1, ?, stride=?, padding=?, output_padding=?)" '
+     '--input "(1, 16, 28, 28)" --output "(1, 1, 56, 56)" --limit 3'),
+    ("Design two stride-2 convs from 28x28 to 7x7",
+     f'shapesmith solve {ROOT / "examples" / "two_stride2.txt"} --input "(1, 1, 28, 28)" --output "(1, 32, 7, 7)" '
+     '--limit 2'),
+    ("A Conv1d applied by hand in numpy: the unfold (im2col) view",
+     'shapesmith forward "nn.Conv1d(16, 16, 3, padding=2, dilation=2)" --input 1x16x8820 --explain'),
     ("A bad input gets one clear line",
      'shapesmith layer "nn.Conv2d(3, 8, 7)" --input "(1, 3, 5, 5)"'),
 ]
