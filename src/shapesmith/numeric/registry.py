@@ -41,6 +41,10 @@ def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("*" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _fits(got: tuple, want: tuple) -> bool:
+    return len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want))
+
+
 class Weights:
     """The tensors given for one layer; :meth:`take` each by name, then :meth:`finish` rejects the rest."""
 
@@ -55,10 +59,13 @@ class Weights:
     def take(self, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
         """The tensor ``name``, which must have ``shape`` (``None``: any size on that axis)."""
         if name not in self.tensors:
-            have = ", ".join(sorted(self.tensors)) or "none"
+            have = ", ".join(sorted(self.tensors)[:12]) or "none"
+            fitting = [k[:-len(name)] for k, v in sorted(self.tensors.items())
+                       if k.endswith("." + name) and _fits(np.shape(v), shape)]
+            fix = (f"pick the layer with --prefix {fitting[0]!r} ({', '.join(map(repr, fitting))} fit)" if fitting
+                   else f"pass {name!r} (with --prefix when the file holds a whole model)")
             raise WeightError(f"{self.layer} needs the weight {name!r} of shape {_shape_text(shape)}; given: {have}",
-                              expected=f"{name} {_shape_text(shape)}",
-                              fix=f"pass {name!r} (with --prefix when the file holds a whole model)")
+                              expected=f"{name} {_shape_text(shape)}", fix=fix)
         return self._checked(name, shape)
 
     def optional(self, name: str, shape: tuple[int | None, ...]) -> np.ndarray | None:
@@ -69,7 +76,7 @@ class Weights:
         if value.dtype.kind not in "fiu" or value.dtype.itemsize > 8:
             raise WeightError(f"{self.layer}: weight {name!r} has dtype {value.dtype}",
                               expected="a float or integer array", fix="convert it to float32 or float64")
-        if len(value.shape) != len(shape) or any(w is not None and v != w for v, w in zip(value.shape, shape)):
+        if not _fits(value.shape, shape):
             raise WeightError(f"{self.layer}: weight {name!r} has shape {_shape_text(value.shape)}",
                               expected=f"shape {_shape_text(shape)}",
                               fix="check the layer's arguments against the weights (in/out channels, kernel size)")
