@@ -68,7 +68,7 @@ def load_weights(path: str | os.PathLike, *, prefix: str | None = None, layer: o
 
 # What reading a damaged file raises below our own checks; each becomes a WeightFileError.
 DAMAGED = (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, struct.error, KeyError, IndexError,
-           UnicodeDecodeError, OSError, pickle.UnpicklingError)
+           UnicodeDecodeError, OSError, pickle.UnpicklingError, RuntimeError)  # RuntimeError: an encrypted zip member
 
 
 def _read(file: Path, kind: str, prefix: str | None, layer: object) -> dict[str, np.ndarray]:
