@@ -16,7 +16,6 @@ Run: .venv/bin/python benchmarks/summary.py   (KERAS_BACKEND=torch for the Keras
 
 from __future__ import annotations
 
-import importlib
 import os
 import timeit
 import warnings
@@ -26,7 +25,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-S = importlib.import_module("shapesmith.summary")  # the module (shapesmith.summary may name the function)
+from shapesmith import summarize as S
 from shapesmith.models import capture  # noqa: E402
 
 SMALL, LARGE = (1, 3, 224, 224), (16, 3, 512, 512)

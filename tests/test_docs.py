@@ -38,7 +38,7 @@ def test_readme_python_examples():
     assert result.failed == 0 and result.attempted > 0
 
 
-@pytest.mark.parametrize("module", ["shapesmith.dims", "shapesmith.trace"])
+@pytest.mark.parametrize("module", ["shapesmith.dims", "shapesmith.trace", "shapesmith.solver"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0

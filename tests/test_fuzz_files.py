@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from shapesmith import ShapesmithError
 from shapesmith.numeric.weights import load_weights
-from shapesmith.summary import run_summary
+from shapesmith.summarize import run_summary
 
 EXAMPLES = int(os.environ.get("SHAPESMITH_FUZZ_EXAMPLES", "400")) // 8
 FUZZ = settings(max_examples=max(EXAMPLES, 20), deadline=None, derandomize="SHAPESMITH_FUZZ_EXAMPLES" not in os.environ,

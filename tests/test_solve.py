@@ -14,7 +14,7 @@ from torch import nn
 
 import shapesmith
 from shapesmith.dims import Symbol, as_shape
-from shapesmith.solve import inverse, solve, solve_chain
+from shapesmith.solver import inverse, solve, solve_chain
 
 from tests.oracles.keras_oracle import keras3_outcome
 

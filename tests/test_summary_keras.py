@@ -6,7 +6,6 @@ other features, a window that does not fit, an Add of unequal shapes)."""
 
 from __future__ import annotations
 
-import importlib
 import functools
 import math
 import os
@@ -15,7 +14,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-S = importlib.import_module("shapesmith.summary")  # the module (shapesmith.summary may name the function)
+from shapesmith import summarize as S
 from shapesmith import ShapesmithError  # noqa: E402
 from shapesmith.dims import Expr  # noqa: E402
 from shapesmith.render.summary import render_summary  # noqa: E402

@@ -4,7 +4,6 @@ and every valid-input box (the model run at sizes inside and just outside it).""
 
 from __future__ import annotations
 
-import importlib
 import warnings
 
 import numpy as np
@@ -16,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 from onnx import TensorProto, helper  # noqa: E402
 
-S = importlib.import_module("shapesmith.summary")  # the module (shapesmith.summary may name the function)
+from shapesmith import summarize as S
 from shapesmith import ShapesmithError  # noqa: E402
 from shapesmith.dims import Expr  # noqa: E402
 from tests.models import torch_models as tm  # noqa: E402

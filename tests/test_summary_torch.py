@@ -6,7 +6,6 @@ inside and just outside each box)."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
@@ -18,7 +17,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-S = importlib.import_module("shapesmith.summary")  # the module (shapesmith.summary may name the function)
+from shapesmith import summarize as S
 from shapesmith import ShapesmithError  # noqa: E402
 from shapesmith.dims import as_shape  # noqa: E402
 from shapesmith.render.summary import render_summary  # noqa: E402
@@ -290,7 +289,7 @@ def test_render_nests_and_folds():
 
 
 def test_import_loads_no_framework():
-    code = ("import sys, shapesmith.summary, shapesmith.models, shapesmith.render.summary; "
+    code = ("import sys, shapesmith.summarize, shapesmith.models, shapesmith.render.summary; "
             "print([m for m in ('torch', 'keras', 'onnx', 'tensorflow') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

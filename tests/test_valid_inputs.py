@@ -5,7 +5,6 @@ checked against brute force over the conditions themselves."""
 
 from __future__ import annotations
 
-import importlib
 import random
 
 import pytest
@@ -16,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
-S = importlib.import_module("shapesmith.summary")  # the module (shapesmith.summary may name the function)
+from shapesmith import summarize as S
 from shapesmith.dims import Symbol  # noqa: E402
 
 CHANNELS = 2

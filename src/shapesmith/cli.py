@@ -84,8 +84,8 @@ def solve(layer_text: str, input_shape: str, output_shape: str | None, through: 
     a range 1..4 or a set {3, 5}: nn.ConvTranspose2d(16, 1, kernel_size=?, stride=1..4, padding=?), or a file
     (or -) with one such layer per line to design a chain."""
     from .render.solve import render_designs, render_inverse, render_solutions
-    from .solve import inverse, solve_chain
-    from .solve import solve as solve_layer
+    from .solver import inverse, solve_chain
+    from .solver import solve as solve_layer
 
     text = _layer_or_file(layer_text)
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
@@ -137,7 +137,7 @@ def summary(model: str, input_shape: str | None, valid_inputs: bool, depth: int 
     """A whole model's shapes, parameters and multiply-adds, without running it. MODEL: a .onnx or .keras file,
     module.path:factory (returning a torch nn.Module or a Keras model), or a trace file."""
     from .render.summary import render_summary
-    from .summary import run_summary
+    from .summarize import run_summary
 
     s = run_summary(model, input_shape=input_shape, valid_inputs=valid_inputs, depth=depth)
     _emit(s, as_json, lambda: render_summary(s, depth))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..dims import format_shape
-from ..solve import Designs, Inverse, Solutions
+from ..solver import Designs, Inverse, Solutions
 from .text import TITLES, _shape
 
 

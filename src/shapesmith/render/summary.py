@@ -1,11 +1,11 @@
-"""A :class:`~shapesmith.summary.Summary` as a nested text table, like torchinfo's: the module tree
+"""A :class:`~shapesmith.summarize.Summary` as a nested text table, like torchinfo's: the module tree
 down to ``depth`` (deeper layers fold into their container's line), per line the output shape,
 parameters, multiply-adds and receptive field; then totals, conditions, valid inputs and notes."""
 
 from __future__ import annotations
 
 from ..dims import Expr, format_shape
-from ..summary import Row, Summary
+from ..summarize import Row, Summary
 
 MAX_CELL = 48  # a shape or count longer than this is cut in the table
 MAX_RULE = 100  # a symbolic multiply-add count can be a long formula: the rules stop at this width

@@ -94,7 +94,7 @@ def api_draw(body: dict) -> dict:
 
 
 def api_solve(body: dict) -> dict:
-    from ..solve import solve
+    from ..solver import solve
 
     code, shape, framework = _common(body)
     target = _text(body, "output", MAX_SHAPE)
@@ -299,7 +299,7 @@ def _default(site: CallSite, name: str, role: str, op) -> object:
 
 
 def _choices(site: CallSite, name: str, value: str) -> list[str]:
-    from ..solve import BOUNDS
+    from ..solver import BOUNDS
 
     family = "keras" if site.dialect.name == "keras2" else site.dialect.name
     known = [v for v in BOUNDS.get((family, name), ("valid", "same")) if isinstance(v, str)]
