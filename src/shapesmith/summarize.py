@@ -27,6 +27,7 @@ from fractions import Fraction
 from .dims import Conditions, Dim, Expr, Symbol, as_shape, dim_to_json, format_dim, format_shape, parse_dim
 from .errors import ParseError, ShapesmithError
 from .models import UNKNOWN, Graph, Pick, Ref, TensorShape, capture
+from .ops.shape import product
 
 MAX_POINTS = 20_000  # finite parts of a valid set listed point by point before compressing
 MAX_COMBOS = 200_000  # classes tried when a condition joins several symbols
@@ -457,15 +458,6 @@ def _batch_and_spatial(shape: tuple, layer) -> tuple[Dim, Dim, tuple]:
     return batch, channels, tuple(spatial)
 
 
-def _prod(dims) -> Dim:
-    out: Dim = 1
-    for d in dims:
-        if d is None:
-            return None
-        out = out * d
-    return out
-
-
 def _macs(result) -> int | Expr | None:
     """Multiply-adds of the layers that multiply by weights (conv, dense, recurrent, attention); bias
     additions and elementwise layers count 0, as torchinfo does."""
@@ -478,16 +470,16 @@ def _macs(result) -> int | Expr | None:
             _, c_out, sp_out = _batch_and_spatial(result.output_shape, layer)
             k = math.prod(op.kernel)
             if kind == "Conv":
-                return _prod((n, _prod(sp_out), c_out, c_in // op.groups, k))
+                return product((n, product(sp_out), c_out, c_in // op.groups, k))
             if kind == "ConvTranspose":
-                return _prod((n, _prod(sp_in), c_in, c_out // op.groups, k))
-            depthwise = _prod((n, _prod(sp_out), c_in * op.depth_multiplier, k))
-            return depthwise + (_prod((n, _prod(sp_out), c_in * op.depth_multiplier, op.filters)) if op.filters else 0)
+                return product((n, product(sp_in), c_in, c_out // op.groups, k))
+            depthwise = product((n, product(sp_out), c_in * op.depth_multiplier, k))
+            return depthwise + (product((n, product(sp_out), c_in * op.depth_multiplier, op.filters)) if op.filters else 0)
         if kind in ("Dense", "_Gemm"):
             shape = result.input_shape
             out = result.output_shape
             lead = [d or 1 for d in out[:-1]]
-            return _prod((*lead, shape[-1] if kind == "Dense" else (shape[0] if op.trans_a else shape[1]), out[-1]))
+            return product((*lead, shape[-1] if kind == "Dense" else (shape[0] if op.trans_a else shape[1]), out[-1]))
         if kind == "Recurrent":
             shape = result.input_shape
             steps, features, batch = (shape[1], shape[2], shape[0]) if op.batch_first and len(shape) == 3 else (
@@ -498,7 +490,7 @@ def _macs(result) -> int | Expr | None:
             for layer in range(op.layers):
                 i = features if layer == 0 else op.directions * p
                 per_step = per_step + op.directions * g * op.units * (i + p)
-            return _prod((batch or 1, steps, per_step))
+            return product((batch or 1, steps, per_step))
         if kind == "MultiHeadAttention":
             shapes = result.input_shape if isinstance(result.input_shape, list) else [result.input_shape]
             q = shapes[0]
@@ -511,13 +503,13 @@ def _macs(result) -> int | Expr | None:
             h, kd, vd = op.heads, op.key_dim, op.value_dim
             out_dim = op.output_dim or q[-1]
             proj = tq * q[-1] * h * kd + tk * k_[-1] * h * kd + tk * v[-1] * h * vd + tq * h * vd * out_dim
-            return _prod((n, proj + tq * tk * h * (kd + vd)))
+            return product((n, proj + tq * tk * h * (kd + vd)))
         if kind == "TransformerEncoderLayer":
             shape = result.input_shape
             steps, batch = (shape[-2], shape[0]) if op.batch_first or len(shape) == 2 else (shape[0], shape[1])
             batch = batch if len(shape) == 3 else 1
             e, f = op.d_model, op.dim_feedforward
-            return _prod((batch or 1, steps * (4 * e * e + 2 * e * f) + 2 * steps * steps * e))
+            return product((batch or 1, steps * (4 * e * e + 2 * e * f) + 2 * steps * steps * e))
     except (TypeError, AttributeError, IndexError, KeyError, ValueError):
         return None
     return 0
