@@ -23,16 +23,10 @@ from hypothesis import strategies as st
 from shapesmith import ShapesmithError
 from shapesmith.numeric import forward
 from shapesmith.numeric.registry import WeightError
+from tests.oracles.values import close
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def close(y: np.ndarray, ref: np.ndarray) -> None:
-    assert y.shape == ref.shape
-    assert y.dtype == ref.dtype
-    tol = 1e-10 if ref.dtype == np.float64 else 1e-5
-    np.testing.assert_allclose(y, ref, rtol=tol, atol=tol * max(1.0, float(np.abs(ref).max(initial=0))))
 
 
 def numpy_state(module: torch.nn.Module) -> dict[str, np.ndarray]:
