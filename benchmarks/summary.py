@@ -1,4 +1,4 @@
-"""Model summary benchmarks, in one run, on one ResNet-50-style model (built here) at (1, 3, 224, 224)
+"""Model summary benchmarks, in one run, on one ResNet-50-style model (the tests' builder) at (1, 3, 224, 224)
 and (16, 3, 512, 512):
 
 * shapesmith's summary of a freshly built model, graph capture (torch.fx) included;
@@ -17,64 +17,21 @@ Run: .venv/bin/python benchmarks/summary.py   (KERAS_BACKEND=torch for the Keras
 from __future__ import annotations
 
 import os
+import sys
 import timeit
 import warnings
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' model builders
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 from shapesmith import summarize as S
 from shapesmith.models import capture  # noqa: E402
+from tests.models.torch_models import resnet50  # noqa: E402
 
 SMALL, LARGE = (1, 3, 224, 224), (16, 3, 512, 512)
-
-
-class Bottleneck(nn.Module):
-    def __init__(self, cin: int, width: int, stride: int = 1):
-        super().__init__()
-        cout = width * 4
-        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        out += identity
-        return self.relu(out)
-
-
-class ResNet50(nn.Module):
-    def __init__(self, num_classes: int = 1000):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        stages, cin = [], 64
-        for width, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
-            layers = [Bottleneck(cin, width, stride)] + [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
-            stages.append(nn.Sequential(*layers))
-            cin = width * 4
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(2048, num_classes)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
 def best(fn, repeat: int = 5) -> float:
@@ -83,7 +40,7 @@ def best(fn, repeat: int = 5) -> float:
 
 def fresh_summaries(shape: tuple, repeat: int = 5) -> float:
     """Each timing on a model built just before (untimed): capture, evaluation and rows."""
-    models = [ResNet50().eval() for _ in range(repeat)]
+    models = [resnet50().eval() for _ in range(repeat)]
     times = []
     for model in models:
         times.append(min(timeit.repeat(lambda m=model: S.summary(m, input_shape=shape), number=1, repeat=1)))
@@ -91,7 +48,7 @@ def fresh_summaries(shape: tuple, repeat: int = 5) -> float:
 
 
 def meta_forward(shape: tuple) -> float:
-    model = ResNet50().to("meta").eval()
+    model = resnet50().to("meta").eval()
     x = torch.zeros(shape, device="meta")
     with torch.no_grad():
         model(x)
@@ -103,7 +60,7 @@ def torchinfo_summary(shape: tuple, repeat: int) -> float | None:
         import torchinfo
     except ImportError:
         return None
-    model = ResNet50().eval()
+    model = resnet50().eval()
     return best(lambda: torchinfo.summary(model, input_size=shape, verbose=0), repeat=repeat)
 
 
@@ -132,9 +89,9 @@ def line(label: str, seconds: float, extra: str = "") -> None:
 def main() -> None:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     cold = timeit.default_timer()
-    S.summary(ResNet50().eval(), input_shape=SMALL)
+    S.summary(resnet50().eval(), input_shape=SMALL)
     line("shapesmith summary, first call in the process (cold caches)", timeit.default_timer() - cold)
-    graph = capture(ResNet50().eval())
+    graph = capture(resnet50().eval())
     results = {}
     for shape, other in ((SMALL, (4, 3, 320, 256)), (LARGE, (8, 3, 448, 384))):
         fresh = fresh_summaries(shape)
@@ -147,7 +104,7 @@ def main() -> None:
         line("  shapesmith summary, captured graph, new input size", bound, f"  {meta / bound:6.1f}x vs meta (>= 10x)")
         line(f"  shapesmith summary, captured graph, at {other}", bound_other)
         line("  meta-device forward, model already on meta", meta)
-    model = ResNet50().eval()
+    model = resnet50().eval()
     line("shapesmith capture alone (torch.fx + mapping), same model again", best(lambda: capture(model)))
     for shape, repeat in ((SMALL, 3), (LARGE, 1)):
         info = torchinfo_summary(shape, repeat)
