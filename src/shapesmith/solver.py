@@ -603,11 +603,12 @@ def _why_not(search: _Search, reachable, target, layer) -> tuple[str, ...]:
         text, message = search.example[reason]
         reasons.append(f"{count} setting(s) refused by {search.t.dialect.title}, e.g. {text}: {message}")
     reasons.append("relax: widen the ranges (" + ", ".join(
-        f"{u.label} in {_span(u.values)}" for u in search.unknowns) + "), or make more parameters unknown")
+        f"{u.label} in {values_text(u.values)}" for u in search.unknowns) + "), or make more parameters unknown")
     return tuple(reasons)
 
 
-def _span(values: tuple) -> str:
+def values_text(values: tuple) -> str:
+    """A search domain for people: ``1..7`` when it is a run of integers, else the set ``{'valid', 'same'}``."""
     ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
     if ints and len(ints) == len(values) and ints == list(range(ints[0], ints[-1] + 1)):
         return f"{ints[0]}..{ints[-1]}"

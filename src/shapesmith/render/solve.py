@@ -3,41 +3,28 @@
 from __future__ import annotations
 
 from ..dims import format_shape
-from ..solver import Designs, Inverse, Solutions
+from ..solver import Designs, Inverse, Solutions, values_text
 from .text import TITLES, _shape
-
-
-def _value(v: object) -> str:
-    return repr(v)
 
 
 def render_solutions(s: Solutions, limit: int = 20) -> str:
     lines = [f"{TITLES[s.framework]}: {s.layer}",
              f"  from {format_shape(s.input_shape)} to {format_shape(s.output_shape)}",
-             "  unknowns: " + "; ".join(f"{u.label} in {_domain(u.values)}" for u in s.unknowns)]
+             "  unknowns: " + "; ".join(f"{u.label} in {values_text(u.values)}" for u in s.unknowns)]
     if s.solutions:
         n = len(s.solutions)
         lines.append(f"  {n} solution{'s' * (n != 1)}, simplest first"
                      + (f" (first {limit} shown; --limit 0 shows all)" if 0 < limit < n else "") + ":")
         for j, sol in enumerate(s.solutions[:limit] if limit else s.solutions, 1):
-            params = ", ".join(f"{k}={_value(v)}" for k, v in sol.params)
+            params = ", ".join(f"{k}={v!r}" for k, v in sol.params)
             lines.append(f"  {j:>3}. {sol.layer}")
             lines.append(f"       {params} -> {_shape(sol.output_shape)}")
             if sol.constraints:
                 lines.append(f"       valid when: {', '.join(sol.constraints)}")
             lines += [f"       {note}" for note in sol.notes]
     else:
-        lines.append("  no solution:")
-        lines += [f"  - {r}" for r in s.reasons]
-    lines.append(f"  ({s.searched} candidate layers checked)")
-    return "\n".join(lines) + "\n"
-
-
-def _domain(values: tuple) -> str:
-    ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-    if len(ints) == len(values) > 2 and ints == list(range(ints[0], ints[-1] + 1)):
-        return f"{ints[0]}..{ints[-1]}"
-    return "{" + ", ".join(map(_value, values)) + "}"
+        lines += ["  no solution:", *(f"  - {r}" for r in s.reasons)]
+    return _closed(lines, s.searched)
 
 
 def render_designs(d: Designs, limit: int = 20) -> str:
@@ -56,10 +43,12 @@ def render_designs(d: Designs, limit: int = 20) -> str:
             if design.constraints:
                 lines.append(f"     valid when: {', '.join(design.constraints)}")
     else:
-        lines.append("  no design:")
-        lines += [f"  - {r}" for r in d.reasons]
-    lines.append(f"  ({d.searched} candidate layers checked)")
-    return "\n".join(lines) + "\n"
+        lines += ["  no design:", *(f"  - {r}" for r in d.reasons)]
+    return _closed(lines, d.searched)
+
+
+def _closed(lines: list[str], searched: int) -> str:
+    return "\n".join([*lines, f"  ({searched} candidate layers checked)"]) + "\n"
 
 
 def render_inverse(v: Inverse) -> str:
